@@ -1,0 +1,54 @@
+"""The ``t2pump`` command line. Each command parses, calls the library, prints or writes.
+
+Bad input ends with exit code 2 and one line on stderr naming the field, the value and what
+was expected.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from t2pump.cli import bolus, demo, iob
+from t2pump.errors import T2pumpError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="t2pump",
+    help="Insulin-pump therapy (CSII) in type 2 diabetes. Decision support and simulation, "
+    "not a medical device.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("iob", help="Insulin on board and activity after a bolus (oref0 curves, oref0 rounding).")(
+    iob.iob_command
+)
+app.command("bolus", help="Bolus calculator: full breakdown, limits and confirmation tier.")(
+    bolus.bolus_command
+)
+app.command("demo", help="Program a pump, run a day, print deliveries, IOB and a bolus calculation.")(
+    demo.demo_command
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app, turning bad input into one line and exit code 2."""
+    try:
+        result = app(args=argv, standalone_mode=False)
+    except click.exceptions.UsageError as exc:
+        print(f"t2pump: error: {exc.format_message()}", file=sys.stderr)
+        return 2
+    except T2pumpError as exc:
+        print(f"t2pump: error: {exc}", file=sys.stderr)
+        return 2
+    except click.exceptions.Abort:
+        return 1
+    return int(result or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
