@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
+from typer.exceptions import TyperException
 
 from t2pump.cli import bolus, demo, iob
 from t2pump.errors import T2pumpError
@@ -39,14 +39,17 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning bad input into one line and exit code 2."""
     try:
         result = app(args=argv, standalone_mode=False)
-    except click.exceptions.UsageError as exc:
-        print(f"t2pump: error: {exc.format_message()}", file=sys.stderr)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
+        return 1
+    except TyperException as exc:  # typer's usage errors: unknown option, value not parseable
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        print(f"t2pump: error: {' '.join(message.split())}", file=sys.stderr)
         return 2
     except T2pumpError as exc:
         print(f"t2pump: error: {exc}", file=sys.stderr)
         return 2
-    except click.exceptions.Abort:
-        return 1
     return int(result or 0)
 
 
