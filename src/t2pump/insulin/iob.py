@@ -38,27 +38,28 @@ def iob_from_doses(
     return iob, act
 
 
-def iob_timeline(
-    delivered_u: ArrayLike, curve: ActionCurve, dt_min: float = 1.0
-) -> tuple[FloatArray, FloatArray]:
+def iob_timeline(delivered_u: ArrayLike, curve: ActionCurve, dt_min: float = 1.0) -> tuple[FloatArray, FloatArray]:
     """IOB [U] and activity [U/min] at the start of each step of a delivery series.
 
     ``delivered_u[..., k]`` is the insulin delivered at the start of step ``k`` (as a pump's
     per-minute timeline records it). IOB at step ``k`` includes the dose of step ``k``
     (curve(0) = 1). Leading axes (e.g. patients) are computed at once.
+
+    The convolution is done by FFT along time (O(n log n) per series; a direct sum over the
+    curve's lags is memory-bound and 50-100x slower on a day of minutes for 1,000 patients,
+    benchmarks/README.md). Results equal the direct sum to float rounding (~1e-13 U).
     """
     d = np.asarray(delivered_u, dtype=np.float64)
     dt = check_range("dt_min", dt_min, 0.0, 60.0, "min", lo_inclusive=False)
     n = d.shape[-1]
+    if n == 0:
+        return np.zeros_like(d), np.zeros_like(d)
     n_lags = min(n, int(np.ceil(curve.duration_min / dt)) + 1)
     lags = np.arange(n_lags) * dt
-    f_iob = curve.iob_fraction(lags)
-    f_act = curve.activity(lags)
-    iob = np.zeros_like(d)
-    act = np.zeros_like(d)
-    for j in range(n_lags):
-        if f_iob[j] == 0.0 and f_act[j] == 0.0:
-            continue
-        iob[..., j:] += d[..., : n - j] * f_iob[j]
-        act[..., j:] += d[..., : n - j] * f_act[j]
+    kernels = np.stack([curve.iob_fraction(lags), curve.activity(lags)])
+    size = 1 << int(np.ceil(np.log2(n + n_lags - 1)))
+    spectrum = np.fft.rfft(d, size, axis=-1)
+    k_spec = np.fft.rfft(kernels, size, axis=-1)
+    iob = np.fft.irfft(spectrum * k_spec[0], size, axis=-1)[..., :n]
+    act = np.fft.irfft(spectrum * k_spec[1], size, axis=-1)[..., :n]
     return iob, act
