@@ -44,18 +44,25 @@ def make_day(n_patients: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def run_oref0(oref0_dir: str, doses: np.ndarray, times: np.ndarray, dia_h: float) -> tuple[float, np.ndarray]:
-    patients = [[[int(t), float(u)] for t, u in zip(np.nonzero(row)[0], row[row > 0], strict=True)] for row in doses]
+    patients = [
+        [[int(t), float(u)] for t, u in zip(np.nonzero(row)[0], row[row > 0], strict=True)] for row in doses
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         src, out = Path(tmp) / "in.json", Path(tmp) / "out.json"
-        src.write_text(json.dumps({"dia_h": dia_h, "curve": "rapid-acting", "times_min": times.tolist(),
-                                   "patients": patients}))
+        src.write_text(
+            json.dumps(
+                {"dia_h": dia_h, "curve": "rapid-acting", "times_min": times.tolist(), "patients": patients}
+            )
+        )
         runner = Path(__file__).with_name("oref0_iob_runner.js")
         subprocess.run(["node", str(runner), oref0_dir, str(src), str(out)], check=True)
         result = json.loads(out.read_text())
     return float(result["seconds"]), np.asarray(result["iob"], dtype=float)
 
 
-def run_t2pump(doses: np.ndarray, times: np.ndarray, curve: Oref0Curve, repeats: int = 3) -> tuple[float, np.ndarray]:
+def run_t2pump(
+    doses: np.ndarray, times: np.ndarray, curve: Oref0Curve, repeats: int = 3
+) -> tuple[float, np.ndarray]:
     best = float("inf")
     iob = np.empty(0)
     for _ in range(repeats):
@@ -72,21 +79,29 @@ def main() -> int:
     parser.add_argument("--oref0-dir", default=os.environ.get("OREF0_DIR"))
     args = parser.parse_args()
     if not args.oref0_dir:
-        print("set OREF0_DIR (or --oref0-dir) to an oref0 checkout with its npm dependencies", file=sys.stderr)
+        print(
+            "set OREF0_DIR (or --oref0-dir) to an oref0 checkout with its npm dependencies", file=sys.stderr
+        )
         return 2
     curve = Oref0Curve.from_settings(CurveKind.RAPID_ACTING, 5.0)
     times = np.arange(0, MIN_PER_DAY, 5)
     node = subprocess.run(["node", "--version"], capture_output=True, text=True, check=True).stdout.strip()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, node {node}")
-    print(f"{'patients':>9} {'oref0 s':>9} {'t2pump s':>9} {'oref0 pd/s':>11} {'t2pump pd/s':>12} {'ratio':>8} "
-          f"{'max |diff| U':>12}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, node {node}"
+    )
+    print(
+        f"{'patients':>9} {'oref0 s':>9} {'t2pump s':>9} {'oref0 pd/s':>11} {'t2pump pd/s':>12} {'ratio':>8} "
+        f"{'max |diff| U':>12}"
+    )
     for n in args.patients:
         doses = make_day(n, np.random.default_rng(n))
         t_ref, iob_ref = run_oref0(args.oref0_dir, doses, times, 5.0)
         t_ours, iob_ours = run_t2pump(doses, times, curve)
         diff = float(np.max(np.abs(iob_ref - iob_ours)))
-        print(f"{n:>9} {t_ref:>9.3f} {t_ours:>9.4f} {n / t_ref:>11.1f} {n / t_ours:>12.1f} {t_ref / t_ours:>7.0f}x "
-              f"{diff:>12.2e}")
+        print(
+            f"{n:>9} {t_ref:>9.3f} {t_ours:>9.4f} {n / t_ref:>11.1f} {n / t_ours:>12.1f} {t_ref / t_ours:>7.0f}x "
+            f"{diff:>12.2e}"
+        )
         if diff > 5e-4 + 1e-9:
             print(f"MISMATCH: t2pump and oref0 differ by {diff} U", file=sys.stderr)
             return 1

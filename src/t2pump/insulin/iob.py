@@ -38,7 +38,9 @@ def iob_from_doses(
     return iob, act
 
 
-def iob_timeline(delivered_u: ArrayLike, curve: ActionCurve, dt_min: float = 1.0) -> tuple[FloatArray, FloatArray]:
+def iob_timeline(
+    delivered_u: ArrayLike, curve: ActionCurve, dt_min: float = 1.0
+) -> tuple[FloatArray, FloatArray]:
     """IOB [U] and activity [U/min] at the start of each step of a delivery series.
 
     ``delivered_u[..., k]`` is the insulin delivered at the start of step ``k`` (as a pump's
