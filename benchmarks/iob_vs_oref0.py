@@ -87,7 +87,8 @@ def main() -> int:
     times = np.arange(0, MIN_PER_DAY, 5)
     node = subprocess.run(["node", "--version"], capture_output=True, text=True, check=True).stdout.strip()
     print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, node {node}"
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, node {node}"
     )
     print(
         f"{'patients':>9} {'oref0 s':>9} {'t2pump s':>9} {'oref0 pd/s':>11} {'t2pump pd/s':>12} {'ratio':>8} "
@@ -99,8 +100,8 @@ def main() -> int:
         t_ours, iob_ours = run_t2pump(doses, times, curve)
         diff = float(np.max(np.abs(iob_ref - iob_ours)))
         print(
-            f"{n:>9} {t_ref:>9.3f} {t_ours:>9.4f} {n / t_ref:>11.1f} {n / t_ours:>12.1f} {t_ref / t_ours:>7.0f}x "
-            f"{diff:>12.2e}"
+            f"{n:>9} {t_ref:>9.3f} {t_ours:>9.4f} {n / t_ref:>11.1f} {n / t_ours:>12.1f} "
+            f"{t_ref / t_ours:>7.0f}x {diff:>12.2e}"
         )
         if diff > 5e-4 + 1e-9:
             print(f"MISMATCH: t2pump and oref0 differ by {diff} U", file=sys.stderr)

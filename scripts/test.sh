@@ -7,8 +7,8 @@ export UV_PYTHON_DOWNLOADS=never
 python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
 uv() { python3 -m uv "$@"; }
 uv sync --locked --quiet
-uv run ruff check src tests
-uv run ruff format --check src tests
+uv run ruff check src tests benchmarks
+uv run ruff format --check src tests benchmarks
 uv run mypy
 uv run lint-imports
 uv run pytest -q "$@"
