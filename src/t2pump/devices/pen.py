@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from functools import cache
 
-from t2pump.errors import InputRangeError, check_range
+from t2pump.errors import InputRangeError, check_finite, check_range
 from t2pump.units import Concentration
 
 __all__ = ["PEN_CATALOGUE", "Pen", "get_pen"]
@@ -50,6 +50,7 @@ class Pen:
 
     def round_dose_down(self, units: float) -> float:
         """The dose this pen can dial, rounded down to its step."""
+        units = check_range("dose_u", units, 0.0, math.inf, "U")
         return round(math.floor(units / self.step_u + _EPS) * self.step_u, 10)
 
     def split(self, units: float) -> tuple[float, ...]:
@@ -58,6 +59,7 @@ class Pen:
         ``units`` must already be a multiple of the step. Injections differ by at most one step
         and are listed largest first.
         """
+        units = check_finite("dose_u", units)
         steps = round(units / self.step_u)
         if steps < 0 or abs(steps * self.step_u - units) > _EPS * max(1.0, units):
             raise InputRangeError("dose_u", units, f"a non-negative multiple of {self.step_u:g} U")

@@ -247,6 +247,7 @@ class Pump:
         check_range("reservoir_u", self.reservoir_u, 0.0, capacity, "U")
         check_range("battery_percent", self.battery_percent, 0.0, 100.0, "%")
         self._warn_off_label(self.concentration)
+        self._check_reservoir_level()
 
     # ---- envelope in real units ------------------------------------------------------------
     @property
@@ -452,6 +453,17 @@ class Pump:
                     settings.max_basal_u_per_h,
                     f">= {max(sched.values):g} U/h (pattern {name!r} uses it)",
                 )
+        temp = self._temp
+        if (
+            temp is not None
+            and temp.rate_u_per_h is not None
+            and temp.rate_u_per_h > settings.max_basal_u_per_h
+        ):
+            raise InputRangeError(
+                "settings.max_basal_u_per_h",
+                settings.max_basal_u_per_h,
+                f">= {temp.rate_u_per_h:g} U/h (the running temp basal uses it; cancel it first)",
+            )
         self.settings = settings
         self._interaction()
         self._log(EventKind.SETTINGS, f"settings: {settings}")
@@ -635,10 +647,11 @@ class Pump:
                         )
         self.concentration = conc
         self.reservoir_u = fill
-        self._alarms -= {AlarmKind.LOW_RESERVOIR, AlarmKind.EMPTY_RESERVOIR}
+        self._alarms.discard(AlarmKind.LOW_RESERVOIR)  # an empty-reservoir stop still needs resume()
         self._interaction()
         self._log(EventKind.RESERVOIR_CHANGED, f"reservoir loaded: {fill:g} U of U-{int(conc)}")
         self._warn_off_label(conc)
+        self._check_reservoir_level()
 
     def change_infusion_set(self) -> None:
         """Clears an occlusion (the fault and its missed volume)."""
@@ -671,6 +684,19 @@ class Pump:
         self._interaction()
 
     # ---- delivery --------------------------------------------------------------------------
+    def _check_reservoir_level(self) -> None:
+        """Low-reservoir alarm for a reservoir loaded at or below the alarm threshold."""
+        assert self.reservoir_u is not None
+        if self.reservoir_u <= self.low_reservoir_alarm_u:
+            self._raise_alarm(AlarmKind.LOW_RESERVOIR, f"low reservoir: {self.reservoir_u:g} U left")
+
+    def _expire_temp(self, m: int) -> None:
+        if self._temp is not None and m >= self._temp.end_min:
+            self._events.append(
+                PumpEvent(self._temp.end_min, EventKind.TEMP_BASAL_ENDED, "temp basal completed")
+            )
+            self._temp = None
+
     def _raise_alarm(self, alarm: AlarmKind, detail: str) -> None:
         if alarm in self._alarms:
             return
@@ -692,10 +718,8 @@ class Pump:
         self._boluses.clear()
 
     def _basal_rate(self, m: int, scheduled: float) -> float:
+        self._expire_temp(m)
         temp = self._temp
-        if temp is not None and m >= temp.end_min:
-            self._log(EventKind.TEMP_BASAL_ENDED, "temp basal completed")
-            self._temp = temp = None
         if temp is None:
             return scheduled
         if temp.rate_u_per_h is not None:
@@ -766,10 +790,18 @@ class Pump:
             )
             self._boluses.remove(b)
 
-    def _limit(self, m: int, candidate: float, pulse: float) -> float:
-        """Apply hourly/daily maxima, reservoir and occlusion to this minute's delivery."""
+    def _limit(
+        self, m: int, candidate: float, pulse: float
+    ) -> tuple[float, list[tuple[AlarmKind, str]], bool]:
+        """Apply hourly/daily maxima, reservoir and occlusion to this minute's delivery.
+
+        Returns what leaves the pump, the alarms to raise once the minute is booked (raising them
+        cancels boluses, which must first be credited with this minute's delivery), and whether
+        the line is occluded (the pump does not know yet: a bolus keeps running until detection).
+        """
         s = self.settings
         allowed = candidate
+        alarms: list[tuple[AlarmKind, str]] = []
         for limit, window, alarm, label in (
             (s.max_hourly_u, self._window_hour, AlarmKind.MAX_HOURLY_REACHED, "hourly"),
             (s.max_daily_u, self._window_day, AlarmKind.MAX_DAILY_REACHED, "daily"),
@@ -786,7 +818,7 @@ class Pump:
                     )
                 )
                 allowed = fit
-                self._raise_alarm(alarm, f"{label} maximum delivery {limit:g} U reached: delivery stopped")
+                alarms.append((alarm, f"{label} maximum delivery {limit:g} U reached: delivery stopped"))
         assert self.reservoir_u is not None
         if allowed > self.reservoir_u + _EPS:
             fit = _floor_to(self.reservoir_u, pulse)
@@ -803,11 +835,11 @@ class Pump:
         if self._occluded and allowed > 0:
             self._missed_u += allowed
             if self._missed_u / self.factor + _EPS >= self.envelope.occlusion_threshold_u:
-                self._raise_alarm(
-                    AlarmKind.OCCLUSION, f"occlusion detected after {self._missed_u:g} U not delivered"
+                alarms.append(
+                    (AlarmKind.OCCLUSION, f"occlusion detected after {self._missed_u:g} U not delivered")
                 )
-            return 0.0
-        return allowed
+            return 0.0, alarms, True
+        return allowed, alarms, self._occluded
 
     def _step(self, m: int) -> None:
         assert self._active_pattern is not None
@@ -825,10 +857,12 @@ class Pump:
             basal_due = _floor_to(self._basal_accum_u, pulse)
             plan = self._plan_boluses(m)
             bolus_req = sum(chunk for _, chunk in plan)
-            delivered = self._limit(m, basal_due + bolus_req, min(pulse, self.bolus_step_u))
+            delivered, alarms, occluded = self._limit(m, basal_due + bolus_req, min(pulse, self.bolus_step_u))
             basal_del = min(basal_due, delivered)
             bolus_del = round(delivered - basal_del, 10)
             self._book_boluses(plan, bolus_del)
+            for alarm, detail in alarms:
+                self._raise_alarm(alarm, detail)
             self._basal_accum_u -= basal_due
             assert self.reservoir_u is not None
             before = self.reservoir_u
@@ -837,7 +871,7 @@ class Pump:
                 self._raise_alarm(AlarmKind.LOW_RESERVOIR, f"low reservoir: {self.reservoir_u:g} U left")
             if self.reservoir_u <= _EPS:
                 self._raise_alarm(AlarmKind.EMPTY_RESERVOIR, "reservoir empty: delivery stopped")
-            if bolus_del + _EPS < bolus_req:
+            if bolus_del + _EPS < bolus_req and not occluded:
                 self._cancel_boluses("stopped by a delivery limit")
             self._finish_boluses(m)
         for window, size in ((self._window_hour, 60), (self._window_day, 1440)):
@@ -865,6 +899,7 @@ class Pump:
             self._now = m
             self._step(m)
         self._now = end
+        self._expire_temp(end)
 
     def timeline(self) -> DeliveryTimeline:
         def arr(key: str) -> NDArray[np.float64]:
