@@ -167,3 +167,26 @@ def test_demo_runs_a_day(capsys: pytest.CaptureFixture[str]) -> None:
     assert data["totals"]["basal_delivered_u"] < data["totals"]["scheduled_basal_u"]  # the walk's 50 % temp
     assert any(e["kind"] == "temp_basal_started" for e in data["events"])
     assert "not a medical device" in data["disclaimer"]
+
+
+@pytest.mark.parametrize(("option", "value"), [("--unit", "mg"), ("--policy", "loop")])
+def test_unknown_names_list_the_accepted_ones(
+    option: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = [
+        "bolus",
+        "--carbs",
+        "50",
+        "--carb-ratio",
+        "5",
+        "--isf",
+        "30",
+        "--target-low",
+        "100",
+        "--target-high",
+        "120",
+    ]
+    code, _, err = _run([*base, option, value], capsys)
+    assert code == 2
+    assert value in err
+    assert len(err.strip().splitlines()) == 1

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from enum import StrEnum
+from typing import TypeVar
 
 __all__ = [
     "InputRangeError",
@@ -16,7 +18,10 @@ __all__ = [
     "check_increment",
     "check_one_of",
     "check_range",
+    "parse_enum",
 ]
+
+E = TypeVar("E", bound=StrEnum)
 
 
 class T2pumpError(Exception):
@@ -88,3 +93,11 @@ def check_one_of(field: str, value: str, allowed: Sequence[str]) -> str:
     if value not in allowed:
         raise InputRangeError(field, value, "one of " + ", ".join(repr(a) for a in allowed))
     return value
+
+
+def parse_enum(enum_cls: type[E], value: object, field: str) -> E:
+    """``enum_cls(value)``, or an error naming the field and the accepted values."""
+    try:
+        return enum_cls(str(value))
+    except ValueError:
+        raise InputRangeError(field, value, "one of " + ", ".join(repr(m.value) for m in enum_cls)) from None

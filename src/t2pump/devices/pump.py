@@ -43,7 +43,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from t2pump.devices.envelope import BolusType, PumpEnvelope, StepTable, TempBasalType
-from t2pump.errors import InputRangeError, T2pumpError, check_finite, check_range
+from t2pump.errors import InputRangeError, T2pumpError, check_finite, check_range, parse_enum
 from t2pump.schedule import DailySchedule
 from t2pump.units import MIN_PER_H, Concentration
 
@@ -559,10 +559,7 @@ class Pump:
         ``duration_min`` (``units`` must be 0). ``kind="dual_wave"``: ``units`` now plus
         ``extended_units`` over ``duration_min``.
         """
-        try:
-            kind = BolusType(kind)
-        except ValueError:
-            raise InputRangeError("bolus.kind", kind, "normal, extended or dual_wave") from None
+        kind = parse_enum(BolusType, kind, "bolus.kind")
         if kind not in self.envelope.bolus_types:
             raise InputRangeError(
                 "bolus.kind",

@@ -31,7 +31,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from t2pump.errors import InputRangeError, check_finite, check_range
+from t2pump.errors import InputRangeError, check_finite, check_range, parse_enum
 
 __all__ = [
     "OREF0_CUSTOM_PEAK_CLAMP_MIN",
@@ -146,10 +146,7 @@ class Oref0Curve:
         ``custom_peak_min`` plays the role of oref0's ``insulinPeakTime`` with
         ``useCustomPeakTime: true``; it is rejected for the bilinear curve, which has a fixed shape.
         """
-        try:
-            kind = CurveKind(kind)
-        except ValueError:
-            raise InputRangeError("curve", kind, "one of " + ", ".join(k.value for k in CurveKind)) from None
+        kind = parse_enum(CurveKind, kind, "curve")
         dia = check_range("dia_h", dia_h, 0.0, 24.0, "h", lo_inclusive=False)
         notes: list[str] = []
         min_dia = OREF0_MIN_DIA_H[kind]

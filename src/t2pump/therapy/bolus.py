@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from t2pump.errors import InputRangeError, check_finite, check_range
+from t2pump.errors import InputRangeError, check_finite, check_range, parse_enum
 from t2pump.schedule import DailySchedule
 from t2pump.therapy.limits import (
     BolusDevice,
@@ -91,8 +91,8 @@ class BolusSettings:
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "unit", GlucoseUnit(self.unit))
-        object.__setattr__(self, "policy", BolusPolicy(self.policy))
+        object.__setattr__(self, "unit", parse_enum(GlucoseUnit, self.unit, "unit"))
+        object.__setattr__(self, "policy", parse_enum(BolusPolicy, self.policy, "policy"))
         notes: list[str] = []
         for i, v in enumerate(self.carb_ratio_g_per_u.values):
             _, w = check_setting(f"carb_ratio_g_per_u[{i}]", v, "carb_ratio_g_per_u")

@@ -22,7 +22,7 @@ import numpy as np
 from t2pump.devices.envelope import BolusType, TempBasalType
 from t2pump.devices.pen import Pen
 from t2pump.devices.pump import Pump, PumpStateError, TempBasal
-from t2pump.errors import InputRangeError, T2pumpError, check_range
+from t2pump.errors import InputRangeError, T2pumpError, check_range, parse_enum
 from t2pump.insulin.curves import ActionCurve
 from t2pump.insulin.iob import iob_from_doses
 from t2pump.insulin.products import InsulinClass, get_product
@@ -97,7 +97,7 @@ class CsiiTherapy:
         For a dual-wave bolus ``now_fraction`` is the part given now (e.g. 0.5); the extended part
         takes the rest, both rounded down to the pump's increment.
         """
-        kind = BolusType(kind)
+        kind = parse_enum(BolusType, kind, "bolus.kind")
         limited = limit_bolus(units, device=self.pump, limits=self.limits)
         if kind is BolusType.NORMAL:
             return limited, self._send_normal(limited, confirmed)
