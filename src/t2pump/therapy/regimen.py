@@ -26,7 +26,7 @@ from t2pump.errors import InputRangeError, T2pumpError, check_range, parse_enum
 from t2pump.insulin.curves import ActionCurve
 from t2pump.insulin.iob import iob_from_doses
 from t2pump.insulin.products import InsulinClass, get_product
-from t2pump.schedule import DailySchedule, parse_clock
+from t2pump.schedule import parse_clock
 from t2pump.therapy.bolus import BolusRecommendation, BolusRequest, BolusSettings, calculate_bolus
 from t2pump.therapy.limits import LimitedDose, TherapyLimits, limit_basal_rate, limit_bolus, limit_injection
 from t2pump.units import MIN_PER_DAY
@@ -275,14 +275,3 @@ class _PenAsBolusDevice:
 
     def round_bolus_down(self, units: float) -> float:
         return self.pen.round_dose_down(units)
-
-
-def default_bolus_settings(tdd_u: float) -> BolusSettings:
-    """Illustrative settings from the 500 and 1800 rules (used by the demonstration only)."""
-    check_range("tdd_u", tdd_u, 5.0, 400.0, "U/day")
-    return BolusSettings(
-        carb_ratio_g_per_u=DailySchedule.constant(round(500.0 / tdd_u, 1)),
-        isf_per_u=DailySchedule.constant(round(1800.0 / tdd_u)),
-        target_low=DailySchedule.constant(100.0),
-        target_high=DailySchedule.constant(120.0),
-    )
