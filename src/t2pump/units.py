@@ -11,6 +11,9 @@ References
    hemoglobin A1c in human blood and the national standardization schemes in the United
    States, Japan, and Sweden: a method-comparison study. Clin Chem 2004;50(1):166-174.
    doi:10.1373/clinchem.2003.024802. Master equation NGSP(%) = 0.09148 x IFCC(mmol/mol) + 2.152.
+.. [4] 1 U of insulin = 6 nmol = 6000 pmol (1 uU/mL = 6 pmol/L): Knopp JL, Holder-Pearson L,
+   Chase JG. Insulin units and conversion factors: a story of truth, boots, and faster half-truths.
+   J Diabetes Sci Technol 2019;13(3):597-600. The factor used by the UVA/Padova simulator.
 .. [3] Insulin strength is labelled in units per mL: U-100 = 100 U/mL, U-200 = 200 U/mL,
    U-300 = 300 U/mL, U-500 = 500 U/mL (e.g. Humulin R U-500 and Humalog U-200 prescribing
    information, Eli Lilly; Toujeo U-300 SmPC, Sanofi).
@@ -31,6 +34,7 @@ __all__ = [
     "MGDL_PER_MMOLL",
     "MIN_PER_DAY",
     "MIN_PER_H",
+    "PMOL_PER_U",
     "Concentration",
     "hba1c_mmolmol_to_percent",
     "hba1c_percent_to_mmolmol",
@@ -48,6 +52,8 @@ MGDL_PER_MMOLL = GLUCOSE_MOLAR_MASS_G_PER_MOL / 10.0  # mg/dL per mmol/L [1]: 18
 
 HBA1C_MASTER_SLOPE = 0.09148  # % per mmol/mol [2]
 HBA1C_MASTER_INTERCEPT = 2.152  # % [2]
+
+PMOL_PER_U = 6000.0  # pmol of insulin per unit [4]
 
 MIN_PER_H = 60.0
 MIN_PER_DAY = 1440.0

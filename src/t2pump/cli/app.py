@@ -11,7 +11,7 @@ import sys
 import typer
 from typer.exceptions import TyperException
 
-from t2pump.cli import bolus, demo, iob
+from t2pump.cli import bolus, demo, iob, simulate
 from t2pump.errors import T2pumpError
 
 __all__ = ["app", "main"]
@@ -29,6 +29,9 @@ app.command("iob", help="Insulin on board and activity after a bolus (oref0 curv
 )
 app.command("bolus", help="Bolus calculator: full breakdown, limits and confirmation tier.")(
     bolus.bolus_command
+)
+app.command("simulate", help="Run a patient model on a scenario (plasma glucose every minute).")(
+    simulate.simulate_command
 )
 app.command("demo", help="Program a pump, run a day, print deliveries, IOB and a bolus calculation.")(
     demo.demo_command
