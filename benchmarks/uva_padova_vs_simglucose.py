@@ -1,0 +1,74 @@
+"""Benchmark: the UVA/Padova 2008 model, t2pump's vectorised engine vs simglucose, same run.
+
+simglucose runs one patient-day through its standard path (T1DSimEnv + BBController) in its own
+environment (SIMGLUCOSE_PYTHON: a Python with `pip install simglucose`). t2pump runs the same model
+(tests/simulation/test_uva_padova_vs_simglucose.py shows the numbers agree to 2.3e-3 mg/dL RMS)
+open-loop, RK4 with h = 0.5 min, for N patients at once (simglucose's ten adults tiled), on the same
+meals with basal and meal boluses. Prints patient-days per second for both and the ratio.
+
+    SIMGLUCOSE_PYTHON=/path/to/venv/bin/python uv run python benchmarks/uva_padova_vs_simglucose.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from t2pump.physiology.uva_padova import UvaPadova2008, UvaPadovaRun, patient_names
+from t2pump.simulation.engine import run_open_loop
+
+
+def t2pump_patient_days_per_s(n: int, days: int = 1) -> float:
+    adults = [p for p in patient_names() if p.startswith("adult")]
+    model = UvaPadova2008.from_names([adults[i % len(adults)] for i in range(n)])
+    minutes = 1440 * days
+    cho = np.zeros((n, minutes))
+    ins = np.tile(model.basal_insulin_u_per_min()[:, None], (1, minutes))
+    for d in range(days):
+        for minute, grams in ((420, 45.0), (720, 70.0), (1140, 80.0)):
+            cho[:, d * 1440 + minute] = grams
+            ins[:, d * 1440 + minute] += grams / 10.0
+    start = time.perf_counter()
+    run_open_loop(UvaPadovaRun.start(model), model.x0, cho, ins, model.names)
+    return n * days / (time.perf_counter() - start)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--patients", type=int, nargs="+", default=[1, 100, 1000, 10000])
+    parser.add_argument("--simglucose-python", default=os.environ.get("SIMGLUCOSE_PYTHON"))
+    args = parser.parse_args()
+    if not args.simglucose_python:
+        print("set SIMGLUCOSE_PYTHON to a Python that has simglucose installed", file=sys.stderr)
+        return 2
+    runner = Path(__file__).with_name("simglucose_runner.py")
+    out = subprocess.run(
+        [args.simglucose_python, str(runner), "adult#001", "1"], capture_output=True, text=True, check=True
+    ).stdout
+    simg = json.loads(out.strip().splitlines()[-1])
+    simg_pds = 1.0 / simg["wall_s_per_day"]
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"NumPy {np.__version__}"
+    )
+    print(
+        f"simglucose: {simg['cpu_s_per_day']:.2f} s CPU, {simg['wall_s_per_day']:.2f} s wall per patient-day "
+        f"= {simg_pds:.3f} patient-days/s"
+    )
+    print(f"{'patients':>9} {'t2pump pd/s':>12} {'ratio vs simglucose':>20}")
+    for n in args.patients:
+        pds = t2pump_patient_days_per_s(n)
+        print(f"{n:>9} {pds:>12.1f} {pds / simg_pds:>19,.0f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
