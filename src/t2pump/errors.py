@@ -11,9 +11,12 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import TypeVar
 
+import numpy as np
+
 __all__ = [
     "InputRangeError",
     "T2pumpError",
+    "check_array_range",
     "check_finite",
     "check_increment",
     "check_one_of",
@@ -101,3 +104,13 @@ def parse_enum(enum_cls: type[E], value: object, field: str) -> E:
         return enum_cls(str(value))
     except ValueError:
         raise InputRangeError(field, value, "one of " + ", ".join(repr(m.value) for m in enum_cls)) from None
+
+
+def check_array_range(field: str, values: object, lo: float, hi: float, unit: str = "") -> None:
+    """Every element finite and within [lo, hi]; the error names the first offending index."""
+    arr = np.asarray(values, dtype=np.float64).reshape(-1)
+    bad = ~np.isfinite(arr) | (arr < lo) | (arr > hi)
+    if np.any(bad):
+        i = int(np.argmax(bad))
+        suffix = f" {unit}" if unit else ""
+        raise InputRangeError(f"{field}[{i}]", float(arr[i]), f"a finite value in [{lo:g}, {hi:g}]{suffix}")
