@@ -34,8 +34,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import IntFlag, StrEnum
 from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
 
 from t2pump.errors import InputRangeError, check_finite, check_range
 
@@ -44,6 +47,7 @@ __all__ = [
     "BasalDevice",
     "BolusDevice",
     "Clamp",
+    "ClampCode",
     "DoseKind",
     "Guardrail",
     "LimitedDose",
@@ -52,7 +56,9 @@ __all__ = [
     "check_setting",
     "limit_basal_rate",
     "limit_bolus",
+    "limit_bolus_array",
     "limit_injection",
+    "limit_injection_array",
 ]
 
 _EPS = 1e-9
@@ -417,3 +423,61 @@ def round_down(value: float, step: float) -> float:
     if step <= 0 or not math.isfinite(step):
         raise InputRangeError("step", step, "a positive finite step")
     return round(math.floor(value / step + _EPS) * step, 10)
+
+
+class ClampCode(IntFlag):
+    """Why a dose computed for a cohort was changed (bit flags, one value per patient and event)."""
+
+    NONE = 0
+    NEGATIVE = 1
+    HARD_LIMIT = 2
+    PATIENT_MAX = 4
+    DEVICE_MAX = 8
+    ROUNDED = 16
+
+
+def _limit_array(
+    requested_u: NDArray[np.float64], caps: list[tuple[ClampCode, object]], step_u: float, field: str
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    x = np.asarray(requested_u, dtype=np.float64)
+    if not np.all(np.isfinite(x)):
+        i = int(np.argmax(~np.isfinite(x)))
+        raise InputRangeError(f"{field}[{i}]", float(x.reshape(-1)[i]), "a finite number")
+    codes = np.zeros(x.shape, dtype=np.int64)
+    for flag, upper in caps:
+        over = x > np.asarray(upper, dtype=np.float64) + _EPS
+        codes |= np.where(over, int(flag), 0)
+        x = np.minimum(x, np.asarray(upper, dtype=np.float64))
+    codes |= np.where(x < 0, int(ClampCode.NEGATIVE), 0)
+    x = np.maximum(x, 0.0)
+    rounded = np.round(np.floor(x / step_u + _EPS) * step_u, 10)
+    codes |= np.where(np.abs(rounded - x) > _EPS, int(ClampCode.ROUNDED), 0)
+    return rounded, codes
+
+
+def limit_bolus_array(
+    requested_u: NDArray[np.float64],
+    *,
+    patient_max_u: NDArray[np.float64],
+    device_max_u: NDArray[np.float64],
+    step_u: float,
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """:func:`limit_bolus` for many patients at once: the same rules, clamps as :class:`ClampCode` flags.
+
+    Caps as in :func:`limit_bolus` (t2pump hard limit, patient max, device max), negative -> 0, then
+    round down to the device step. Returns the doses and, per patient, the OR of the clamps applied.
+    """
+    caps: list[tuple[ClampCode, object]] = [
+        (ClampCode.HARD_LIMIT, GUARDRAILS["bolus_u"].absolute[1]),
+        (ClampCode.PATIENT_MAX, patient_max_u),
+        (ClampCode.DEVICE_MAX, device_max_u),
+    ]
+    return _limit_array(requested_u, caps, step_u, "bolus_u")
+
+
+def limit_injection_array(
+    requested_u: NDArray[np.float64], *, step_u: float
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """:func:`limit_injection` (basal doses) for many patients: hard limit per dose, pen step."""
+    caps: list[tuple[ClampCode, object]] = [(ClampCode.HARD_LIMIT, GUARDRAILS["injection_u"].absolute[1])]
+    return _limit_array(requested_u, caps, step_u, "injection_u")

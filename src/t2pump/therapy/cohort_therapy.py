@@ -1,0 +1,231 @@
+"""Therapies for many patients at once: the simulator's view of CSII and MDI.
+
+The rules are those of the single-patient objects (:mod:`t2pump.therapy.bolus` Medtronic Bolus
+Wizard, :mod:`t2pump.therapy.limits`, the pump's increments and pulses, the pens' steps), written
+over arrays of patients so that the simulation loops over time only. Tests check that each
+vectorised rule gives the single-patient result patient by patient.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from t2pump.devices.envelope import PumpEnvelope
+from t2pump.devices.pen import Pen
+from t2pump.errors import InputRangeError, check_array_range
+from t2pump.insulin.curves import ActionCurve
+from t2pump.schedule import DailySchedule
+from t2pump.therapy.limits import GUARDRAILS, limit_bolus_array, limit_injection_array
+from t2pump.units import MIN_PER_DAY, Concentration
+
+__all__ = ["CohortCsii", "CohortMdi", "wizard_bolus_array"]
+
+FloatArray = NDArray[np.float64]
+_HALF_HOURS = 48
+
+
+def wizard_bolus_array(
+    carbs_g: FloatArray,
+    glucose_mgdl: FloatArray,
+    bolus_iob_u: FloatArray,
+    carb_ratio_g_per_u: FloatArray,
+    isf_mgdl_per_u: FloatArray,
+    target_low_mgdl: FloatArray,
+    target_high_mgdl: FloatArray,
+) -> FloatArray:
+    """The Medtronic Bolus Wizard rule (:func:`t2pump.therapy.bolus.calculate_bolus`) for arrays.
+
+    ``glucose_mgdl`` NaN means no glucose entered (food bolus only).
+    """
+    food = carbs_g / carb_ratio_g_per_u
+    g = np.where(np.isnan(glucose_mgdl), 0.5 * (target_low_mgdl + target_high_mgdl), glucose_mgdl)
+    above = g > target_high_mgdl
+    below = g < target_low_mgdl
+    high_corr = np.maximum(0.0, (g - target_high_mgdl) / isf_mgdl_per_u - bolus_iob_u)
+    low_corr = (g - target_low_mgdl) / isf_mgdl_per_u
+    total = np.where(above, food + high_corr, np.where(below, np.maximum(0.0, food + low_corr), food))
+    return np.asarray(total, dtype=np.float64)
+
+
+def _grid(schedules: list[DailySchedule]) -> FloatArray:
+    """Each schedule's value in each half hour of the day, shape (n, 48)."""
+    t = np.arange(_HALF_HOURS) * 30.0
+    return np.array([s.value_at(t) for s in schedules])
+
+
+@dataclass(frozen=True, slots=True)
+class CohortCsii:
+    """Pump therapy for ``n`` patients: basal programs on the half-hour grid, wizard settings, limits."""
+
+    envelope: PumpEnvelope
+    basal_u_per_h: FloatArray  # (n, 48)
+    carb_ratio_g_per_u: FloatArray
+    isf_mgdl_per_u: FloatArray
+    target_low_mgdl: FloatArray
+    target_high_mgdl: FloatArray
+    patient_max_bolus_u: FloatArray
+    pump_max_bolus_u: FloatArray
+    active_insulin: ActionCurve
+    concentration: Concentration = Concentration.U100
+
+    def __post_init__(self) -> None:
+        n = self.basal_u_per_h.shape[0]
+        if self.basal_u_per_h.shape != (n, _HALF_HOURS):
+            raise InputRangeError(
+                "basal_u_per_h.shape", self.basal_u_per_h.shape, f"({n}, 48) half-hour rates"
+            )
+        f = float(self.concentration) / 100.0
+        lo, hi = self.envelope.basal_rate_range_u_per_h
+        check_array_range("basal_u_per_h", self.basal_u_per_h, lo * f, hi * f, "U/h")
+        steps = self._basal_steps(self.basal_u_per_h)
+        off_grid = np.abs(np.round(self.basal_u_per_h / steps) * steps - self.basal_u_per_h) > 1e-9
+        if np.any(off_grid):
+            i, j = np.argwhere(off_grid)[0]
+            raise InputRangeError(
+                f"basal_u_per_h[{i}][{j}]",
+                float(self.basal_u_per_h[i, j]),
+                f"a multiple of the {self.envelope.name} basal increment",
+            )
+        check_array_range(
+            "carb_ratio_g_per_u", self.carb_ratio_g_per_u, *GUARDRAILS["carb_ratio_g_per_u"].absolute
+        )
+        check_array_range("isf_mgdl_per_u", self.isf_mgdl_per_u, *GUARDRAILS["isf_mgdl_per_u"].absolute)
+        check_array_range("target_low_mgdl", self.target_low_mgdl, *GUARDRAILS["target_mgdl"].absolute)
+        check_array_range("target_high_mgdl", self.target_high_mgdl, *GUARDRAILS["target_mgdl"].absolute)
+        check_array_range(
+            "patient_max_bolus_u", self.patient_max_bolus_u, 0.0, GUARDRAILS["bolus_u"].absolute[1]
+        )
+        check_array_range("pump_max_bolus_u", self.pump_max_bolus_u, 0.0, self.envelope.bolus_max_u * f)
+
+    def _basal_steps(self, rates: FloatArray) -> FloatArray:
+        f = float(self.concentration) / 100.0
+        steps = np.full(rates.shape, self.envelope.basal_increments.bands[0][1] * f)
+        for start, step in self.envelope.basal_increments.bands[1:]:
+            steps = np.where(rates + 1e-9 >= start * f, step * f, steps)
+        return steps
+
+    @classmethod
+    def from_schedules(
+        cls,
+        envelope: PumpEnvelope,
+        basal: list[DailySchedule],
+        carb_ratio: FloatArray,
+        isf: FloatArray,
+        target_low: FloatArray,
+        target_high: FloatArray,
+        patient_max_bolus_u: FloatArray,
+        pump_max_bolus_u: FloatArray,
+        active_insulin: ActionCurve,
+    ) -> CohortCsii:
+        for i, s in enumerate(basal):
+            if any(start % 30 for start in s.starts_min) or len(s.starts_min) > envelope.basal_segments_max:
+                raise InputRangeError(
+                    f"basal[{i}]",
+                    s.starts_min,
+                    f"at most {envelope.basal_segments_max} segments on 30-min boundaries",
+                )
+        return cls(
+            envelope,
+            _grid(basal),
+            carb_ratio,
+            isf,
+            target_low,
+            target_high,
+            patient_max_bolus_u,
+            pump_max_bolus_u,
+            active_insulin,
+        )
+
+    @property
+    def n_patients(self) -> int:
+        return int(self.basal_u_per_h.shape[0])
+
+    @property
+    def basal_pulse_u(self) -> float:
+        return self.envelope.basal_pulse_u * float(self.concentration) / 100.0
+
+    @property
+    def bolus_step_u(self) -> float:
+        return self.envelope.bolus_increments.finest * float(self.concentration) / 100.0
+
+    @property
+    def bolus_speed_u_per_min(self) -> float:
+        f = float(self.concentration) / 100.0
+        step = self.bolus_step_u
+        return max(step, float(np.floor(self.envelope.bolus_speed_u_per_min * f / step + 1e-9) * step))
+
+    def basal_rate_u_per_h(self, t_min: int) -> FloatArray:
+        return np.asarray(self.basal_u_per_h[:, int(t_min % MIN_PER_DAY) // 30], dtype=np.float64)
+
+    def meal_bolus(
+        self, carbs_g: FloatArray, glucose_mgdl: FloatArray, bolus_iob_u: FloatArray
+    ) -> tuple[FloatArray, NDArray[np.int64]]:
+        """Wizard bolus through the limits: (doses, clamp codes)."""
+        raw = wizard_bolus_array(
+            carbs_g,
+            glucose_mgdl,
+            bolus_iob_u,
+            self.carb_ratio_g_per_u,
+            self.isf_mgdl_per_u,
+            self.target_low_mgdl,
+            self.target_high_mgdl,
+        )
+        return limit_bolus_array(
+            raw,
+            patient_max_u=self.patient_max_bolus_u,
+            device_max_u=self.pump_max_bolus_u,
+            step_u=self.bolus_step_u,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CohortMdi:
+    """MDI for ``n`` patients: basal injections at fixed clock times, wizard meal doses on a pen."""
+
+    basal_product: str
+    basal_clock_min: tuple[int, ...]  # one or two injections a day
+    basal_dose_u: FloatArray  # (n, len(basal_clock_min))
+    basal_pen: Pen
+    rapid_product: str
+    rapid_pen: Pen
+    carb_ratio_g_per_u: FloatArray
+    isf_mgdl_per_u: FloatArray
+    target_low_mgdl: FloatArray
+    target_high_mgdl: FloatArray
+    patient_max_bolus_u: FloatArray
+    active_insulin: ActionCurve
+
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.basal_clock_min) <= 2:
+            raise InputRangeError("basal_clock_min", self.basal_clock_min, "1 or 2 injections a day")
+        check_array_range("basal_dose_u", self.basal_dose_u, 0.0, GUARDRAILS["injection_u"].absolute[1], "U")
+
+    @property
+    def n_patients(self) -> int:
+        return int(self.basal_dose_u.shape[0])
+
+    def basal_injection(self, which: int) -> tuple[FloatArray, NDArray[np.int64]]:
+        """The ``which``-th daily basal dose of every patient, through the limits (pen step)."""
+        return limit_injection_array(self.basal_dose_u[:, which], step_u=self.basal_pen.step_u)
+
+    def meal_dose(
+        self, carbs_g: FloatArray, glucose_mgdl: FloatArray, iob_u: FloatArray
+    ) -> tuple[FloatArray, NDArray[np.int64]]:
+        raw = wizard_bolus_array(
+            carbs_g,
+            glucose_mgdl,
+            iob_u,
+            self.carb_ratio_g_per_u,
+            self.isf_mgdl_per_u,
+            self.target_low_mgdl,
+            self.target_high_mgdl,
+        )
+        return limit_bolus_array(
+            raw,
+            patient_max_u=self.patient_max_bolus_u,
+            device_max_u=np.full(raw.shape, GUARDRAILS["bolus_u"].absolute[1]),
+            step_u=self.rapid_pen.step_u,
+        )
