@@ -1,0 +1,207 @@
+"""Therapy in the loop: a cohort of type 2 patients on CSII or MDI, simulated minute by minute.
+
+One loop over minutes; every quantity is an array over patients. Each minute:
+
+1. behaviour: carbohydrate eaten (``CohortInputs.carbs_g``), carbohydrate entered in the bolus
+   calculator (``announced_carbs_g``: 0 where no bolus is taken, shifted where it is late, with the
+   person's counting error);
+2. therapy: at an announcement the wizard dose is computed from the glucose reading (interstitial
+   glucose plus ``reading_noise_mgdl``) and the bolus insulin on board, through the limits
+   (:class:`~t2pump.therapy.cohort_therapy.CohortCsii` / ``CohortMdi``); every cap (hard, patient or
+   device maximum; not the rounding to an increment) is counted in the ``bolus_capped`` signal;
+3. device: the pump delivers basal in whole pulses and boluses at its bolus speed; pens give the
+   dose in the minute it is injected, and basal injections at their clock times when taken;
+4. physiology: :class:`~t2pump.physiology.dalla_man_2007.DallaManRun` advances with RK4.
+
+Signals are recorded every ``record_every_min`` minutes (sums of insulin and carbohydrate over the
+period, glucose and IOB at its end), so memory grows with the trace asked for, not with the steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from t2pump.errors import InputRangeError
+from t2pump.physiology.dalla_man_2007 import DallaMan2007, DallaManRun
+from t2pump.simulation.engine import DEFAULT_SUBSTEPS, SimulationError, Trace, rk4_step
+from t2pump.therapy.cohort_therapy import CohortCsii, CohortMdi
+from t2pump.therapy.limits import ClampCode
+from t2pump.units import MIN_PER_DAY, MIN_PER_H
+
+__all__ = ["CohortInputs", "simulate_cohort"]
+
+FloatArray = NDArray[np.float64]
+_EPS = 1e-9
+
+
+@dataclass(frozen=True, slots=True)
+class CohortInputs:
+    """Per-minute behaviour for ``n`` patients over ``n_minutes`` (arrays ``(n, n_minutes)``)."""
+
+    carbs_g: FloatArray
+    announced_carbs_g: FloatArray
+    reading_noise_mgdl: FloatArray | None = None
+    basal_taken: NDArray[np.bool_] | None = None  # MDI: (n, n_days, injections per day)
+
+    def __post_init__(self) -> None:
+        if self.carbs_g.shape != self.announced_carbs_g.shape or self.carbs_g.ndim != 2:
+            raise InputRangeError(
+                "inputs.shape",
+                (self.carbs_g.shape, self.announced_carbs_g.shape),
+                "carbs and announced carbs of the same (n, n_minutes) shape",
+            )
+
+
+class _IobBuffer:
+    """Bolus insulin delivered over the last ``curve`` duration, to compute IOB at any minute."""
+
+    def __init__(self, n: int, weights: FloatArray) -> None:
+        self.weights = weights  # iob fraction at age 0, 1, ... L-1 minutes
+        self.length = weights.size
+        self.buf = np.zeros((n, self.length))
+
+    def add(self, k: int, units: FloatArray) -> None:
+        self.buf[:, k % self.length] = units
+
+    def iob(self, k: int) -> FloatArray:
+        ages = (k - np.arange(self.length)) % self.length
+        # A row-wise sum (not BLAS) so that each patient's result does not depend on the cohort size.
+        return np.asarray(np.sum(self.buf * self.weights[ages], axis=1), dtype=np.float64)
+
+
+class _CohortLoop:
+    """The state of one cohort run between minutes: patients, devices, buffers and records."""
+
+    def __init__(
+        self,
+        model: DallaMan2007,
+        therapy: CohortCsii | CohortMdi,
+        inputs: CohortInputs,
+        x0: FloatArray | None,
+        record_every_min: int,
+    ) -> None:
+        n, n_min = inputs.carbs_g.shape
+        self.model, self.inputs, self.n = model, inputs, n
+        self.pump = therapy if isinstance(therapy, CohortCsii) else None
+        self.mdi = therapy if isinstance(therapy, CohortMdi) else None
+        self.noise = (
+            inputs.reading_noise_mgdl if inputs.reading_noise_mgdl is not None else np.zeros((n, n_min))
+        )
+        curve = therapy.active_insulin
+        ages = np.arange(int(np.ceil(curve.duration_min)) + 1, dtype=float)
+        self.iob_buf = _IobBuffer(n, curve.iob_fraction(ages))
+        self.run = DallaManRun.start(model)
+        self.x = model.steady_state() if x0 is None else np.array(x0, dtype=np.float64, copy=True)
+        self.every = record_every_min
+        n_rec = n_min // record_every_min
+        self.rec = {k: np.zeros((n, n_rec)) for k in _SIGNALS}
+        self.basal_acc = np.zeros(n)
+        self.bolus_queue = np.zeros(n)
+
+    def decide(self, k: int) -> FloatArray:
+        """Meal-time doses: queued on the pump, returned (given now) for pens."""
+        given_now = np.zeros(self.n)
+        due = self.inputs.announced_carbs_g[:, k] > 0
+        if not np.any(due):
+            return given_now
+        reading = self.model.interstitial_glucose_mgdl(self.x) + self.noise[:, k]
+        carbs = self.inputs.announced_carbs_g[:, k]
+        if self.pump is not None:
+            dose, codes = self.pump.meal_bolus(carbs, reading, self.iob_buf.iob(k))
+            self.bolus_queue += np.where(due, dose, 0.0)
+        else:
+            assert self.mdi is not None
+            dose, codes = self.mdi.meal_dose(carbs, reading, self.iob_buf.iob(k))
+            given_now = np.where(due, dose, 0.0)
+        self.rec["bolus_capped"][:, k // self.every] += due & ((codes & ~int(ClampCode.ROUNDED)) != 0)
+        return given_now
+
+    def deliver(self, k: int, pen_bolus_u: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """(rapid basal, rapid bolus, basal-depot) insulin given in minute ``k`` [U]."""
+        zero = np.zeros(self.n)
+        if self.pump is not None:
+            pulse = self.pump.basal_pulse_u
+            self.basal_acc += self.pump.basal_rate_u_per_h(k) / MIN_PER_H
+            basal_u = np.floor(self.basal_acc / pulse + _EPS) * pulse
+            self.basal_acc -= basal_u
+            chunk = np.minimum(self.bolus_queue, self.pump.bolus_speed_u_per_min)
+            self.bolus_queue -= chunk
+            return basal_u, chunk, zero
+        assert self.mdi is not None
+        depot = zero.copy()
+        tod = k % int(MIN_PER_DAY)
+        for j, clock in enumerate(self.mdi.basal_clock_min):
+            if tod == clock:
+                dose, _ = self.mdi.basal_injection(j)
+                taken = (
+                    self.inputs.basal_taken[:, k // int(MIN_PER_DAY), j]
+                    if self.inputs.basal_taken is not None
+                    else np.ones(self.n, dtype=bool)
+                )
+                depot += np.where(taken, dose, 0.0)
+        return zero, pen_bolus_u, depot
+
+    def step(self, k: int, substeps: int) -> None:
+        basal_u, bolus_u, depot_u = self.deliver(k, self.decide(k))
+        self.iob_buf.add(k, bolus_u)
+        step_inputs = self.run.begin_minute(self.x, self.inputs.carbs_g[:, k], basal_u + bolus_u, depot_u)
+        for _ in range(substeps):
+            self.x = rk4_step(self.run.derivatives, self.x, 1.0 / substeps, *step_inputs)
+        r = k // self.every
+        self.rec["insulin_basal"][:, r] += basal_u + depot_u
+        self.rec["insulin_bolus"][:, r] += bolus_u
+        self.rec["carbs"][:, r] += self.inputs.carbs_g[:, k]
+        if (k + 1) % self.every == 0:
+            self.record(k, r)
+
+    def record(self, k: int, r: int) -> None:
+        bg = self.model.plasma_glucose_mgdl(self.x)
+        bad = ~np.all(np.isfinite(self.x), axis=0) | (bg < 0)
+        if np.any(bad):
+            i = int(np.argmax(bad))
+            raise SimulationError(
+                f"simulation blew up for patient {self.model.names[i]!r} at t = {k + 1} min"
+            )
+        self.rec["bg_plasma"][:, r] = bg
+        self.rec["g_sub"][:, r] = self.model.interstitial_glucose_mgdl(self.x)
+        self.rec["iob"][:, r] = self.iob_buf.iob(k)
+        self.rec["secretion"][:, r] = self.model.secretion_pmol_kg_min(self.x) * self.model.body_weight_kg
+
+
+_SIGNALS = {
+    "bg_plasma": "mg/dL",
+    "g_sub": "mg/dL",
+    "insulin_basal": "U per period",
+    "insulin_bolus": "U per period",
+    "carbs": "g per period",
+    "iob": "U (bolus insulin on board)",
+    "secretion": "pmol/min",
+    "bolus_capped": "count",
+}
+
+
+def simulate_cohort(
+    model: DallaMan2007,
+    therapy: CohortCsii | CohortMdi,
+    inputs: CohortInputs,
+    *,
+    x0: FloatArray | None = None,
+    record_every_min: int = 5,
+    substeps: int = DEFAULT_SUBSTEPS,
+) -> Trace:
+    """Simulate the cohort; see the module docstring. Raises SimulationError naming patient and minute."""
+    n, n_min = inputs.carbs_g.shape
+    if model.n_patients != n or therapy.n_patients != n:
+        raise InputRangeError(
+            "n_patients", (model.n_patients, therapy.n_patients, n), "the same number everywhere"
+        )
+    if record_every_min < 1 or n_min % record_every_min:
+        raise InputRangeError("record_every_min", record_every_min, f"a divisor of the run length {n_min}")
+    loop = _CohortLoop(model, therapy, inputs, x0, record_every_min)
+    for k in range(n_min):
+        loop.step(k, substeps)
+    t = (np.arange(n_min // record_every_min, dtype=np.float64) + 1.0) * record_every_min
+    return Trace(t_min=t, patients=model.names, signals=loop.rec, units=dict(_SIGNALS))
