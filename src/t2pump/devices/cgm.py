@@ -1,0 +1,694 @@
+"""Continuous glucose monitor: what a CGM shows, sample by sample, given interstitial glucose.
+
+A :class:`CgmSensor` is a value: an error model (:class:`CgmErrorModel`), a sample period, a
+reporting range, a warm-up, a session length, dropouts and a plasma-to-interstitial lag.
+:func:`read` turns minute-by-minute glucose ``(n_patients, n_minutes + 1)`` into a
+:class:`CgmTrace` of readings (NaN where the sensor shows none) and flags (:class:`CgmFlag`).
+:func:`sensor_errors` computes the sensor's error for a horizon *before* glucose is known (every
+model here is gain x glucose + offset with an offset independent of glucose), so a closed-loop
+simulator can read one sample at a time with :meth:`CgmErrors.apply`.
+
+Error models (one published model each; parameter tables below):
+
+``johnson_su``
+    Breton & Kovatchev 2008 [1]_ as simglucose implements it [2]_: a latent
+    ``e_0 ~ N(0, 1)``, ``e_k = PACF (e_{k-1} + w_k)`` with ``w_k ~ N(0, 1)`` every 15 min, mapped
+    through the Johnson S_U transform ``eps = xi + lambda sinh((e - gamma) / delta)``, cubic
+    interpolation to the sample times, reading = interstitial glucose + eps. The interpolation is
+    simglucose's: a not-a-knot cubic spline (``scipy.interpolate.interp1d(kind="cubic")``) through
+    blocks of 10 intervals (150 min) sharing their end knots (``CGMNoise.PRECOMPUTE = 10``).
+``vettoretti_2019_g6``
+    Facchinetti et al. 2014 [3]_ structure with the Dexcom G6 parameters of Vettoretti et al.
+    2019 [4]_: ``reading = a(t) IG + b(t) + v + cc``, ``a(t) = a0 + a1 t + a2 t^2``,
+    ``b(t) = b0 + b1 t + b2 t^2`` (t in days since sensor insertion), ``v`` and ``cc`` two AR(2)
+    processes stepped every 5 min (the papers' CGM sample period) and interpolated like the
+    Johnson noise (blocks of 150 min) when the sample period is 1 or 3 min.
+``ideal``
+    No measurement error (reading = interstitial glucose); range, warm-up and dropouts still apply.
+
+Johnson S_U, simglucose ``params/sensor_params.csv`` (Dexcom, GuardianRT and Navigator rows share
+them) [2]_, read in code; the paper's table [1]_ was not read. The sign convention differs from the
+book table (xi +5.471, gamma +0.5444; docs/research_t2d_model.md 5.6): simglucose's signs are used,
+which give a mean error of +0.7 mg/dL instead of -0.7.
+
+=========  ===========  ============================================  ==================
+parameter  value        unit and source                                status
+=========  ===========  ============================================  ==================
+PACF       0.7          [-] per 15 min, simglucose sensor_params [2]   [V-code]
+gamma      -0.5444      [-], simglucose sensor_params [2]              [V-code]
+lambda     15.9574      [mg/dL], simglucose sensor_params [2]          [V-code]
+delta      1.6898       [-], simglucose sensor_params [2]              [V-code]
+xi         -5.47        [mg/dL], simglucose sensor_params [2]          [V-code]
+step       15           [min], simglucose noise_gen MDL_SAMPLE_TIME    [V-code]
+=========  ===========  ============================================  ==================
+
+Vettoretti 2019, Dexcom G6 (Tables 1 and 2 of [4]_ as transcribed in LoopInsighT1
+``src/core/sensors/Vettoretti2019.ts`` [5]_; the paper's tables were not read).
+
+=========  ===========  ============================================  ==================
+parameter  value        unit and source                                status
+=========  ===========  ============================================  ==================
+a0         1.048        [-], [4]_ Table 1 via [5]_                     [V-code]
+a1         -0.033       [1/day], [4]_ Table 1 via [5]_                 [V-code]
+a2         0.002        [1/day^2], [4]_ Table 1 via [5]_               [V-code]
+b0         -6.398       [mg/dL], [4]_ Table 1 via [5]_                 [V-code]
+b1         6.179        [mg/dL/day], [4]_ Table 1 via [5]_             [V-code]
+b2         -0.448       [mg/dL/day^2], [4]_ Table 1 via [5]_           [V-code]
+alpha1     1.220        [-] per 5 min, sensor-specific AR(2), Table 2  [V-code]
+alpha2     -0.331       [-] per 5 min, sensor-specific AR(2), Table 2  [V-code]
+lambda^2   3.641        [(mg/dL)^2], sensor-specific innovation, T. 2  [V-code]
+beta1      1.34         [-] per 5 min, common-component AR(2), T. 2    [V-code]
+beta2      -0.492       [-] per 5 min, common-component AR(2), T. 2    [V-code]
+sigma^2    5.538        [(mg/dL)^2], common-component innovation, T. 2 [V-code]
+step       5            [min], CGM sample period of the data [3]_ [4]_ [R]; LoopInsighT1 steps 1 min
+=========  ===========  ============================================  ==================
+
+The G6 noise has a stationary SD of about 8 mg/dL (v 5.1, cc 6.1); the mean error is
+``(a(t) - 1) IG + b(t)``: at 120 mg/dL, -0.6 mg/dL at insertion, +1.4 after one day, +5.3 at day 5.
+
+Device envelope and t2pump choices:
+
+=====================  ===========  ======================================================  ==========
+setting                default      unit and source                                          status
+=====================  ===========  ======================================================  ==========
+sample_min             5            [min], Dexcom G6/G7 (15 for Libre-like sensors)          [R]
+range_mgdl             40-400       [mg/dL], Dexcom G6 reports LOW/HIGH outside              [R]
+warm_up_min            120          [min], Dexcom G6 (G7: 30)                                 [R] ([M] G7)
+session_days           10           [day], Dexcom G6 user guide ch. 13; G7 10 d + 12 h grace [V]
+dropout_prob           0.005        [1/reading], chance a dropout starts                     [A]
+dropout_mean_min       20           [min], mean dropout length (gives ~2 % missing at 5 min) [A]
+plasma_lag_tau_min     6            [min], plasma -> interstitial first-order lag [6]_ [7]_   [V-abs]
+=====================  ===========  ======================================================  ==========
+
+Tags as in docs/research_t2d_model.md: [V] read in the source, [V-abs] read in an abstract,
+[V-code] read in open code citing the paper, [M] secondary source only, [R] recall, not checked,
+[A] t2pump assumption. Dropouts are a two-state Markov chain (research note 5.6 proposes 15-30 min
+gaps, 1-3 % missing, with no source). A first-order lag with time constant equal to the measured
+mean plasma-to-interstitial delay (5.3-6.2 min [6]_; 4.4-12 min in dogs [7]_) is a t2pump modelling
+choice; it is applied only to plasma input (the simulators already give interstitial glucose).
+
+Sessions and sample times: readings are taken at ``t = 0, sample_min, 2 sample_min, ...`` of the
+input's minute grid. A sensor's age at ``t`` is ``(sensor_age_min + t) mod session``; a new sensor
+starts every ``session_days`` and shows nothing during its warm-up. The noise of each new sensor is
+independent of the last: at the first noise knot of a session the latent process restarts (Johnson:
+``e = N(0, 1)`` as simglucose starts; AR(2): a draw from its stationary distribution); the spline
+runs on through the change, so with a warm-up shorter than two knots the first interpolated
+readings keep a small weight of the old sensor's last knots. Readings
+outside the range are clipped to its bounds and flagged LOW or HIGH; warm-up wins over dropout.
+Values are not rounded to whole mg/dL.
+
+Randomness: patient *i* draws from ``np.random.default_rng(seeds[i])`` only (three children
+spawned from it: noise innovations, session-start states, dropouts), so its readings do not depend
+on the cohort's size, order or chunking; :func:`seeds_for` derives ``seeds[i]`` from a run seed and
+the patient index. Each stream is drawn in time order and the spline works on fixed 150-min blocks,
+so the readings of the first T minutes do not depend on the run's length either. NumPy bit
+generators take one key each (``Philox(key=...)`` accepts a single 128-bit key, not a vector), so
+the draws are made in one loop over patients, one call per stream (tens of microseconds per
+patient); everything else is vectorised over patients and loops over time.
+Memory is O(n_patients x n_samples): chunk long cohorts by patients (the results do not change).
+
+References
+----------
+.. [1] Breton M, Kovatchev B. Analysis, modeling, and simulation of the accuracy of continuous
+   glucose sensors. J Diabetes Sci Technol 2008;2(5):853-862. doi:10.1177/193229680800200517.
+.. [2] Xie J. simglucose v0.2.1 (2018), ``simglucose/sensor/noise_gen.py`` and
+   ``simglucose/params/sensor_params.csv``. https://github.com/jxx123/simglucose
+.. [3] Facchinetti A, Del Favero S, Sparacino G, Castle JR, Ward WK, Cobelli C. Modeling the
+   glucose sensor error. IEEE Trans Biomed Eng 2014;61(3):620-629. doi:10.1109/TBME.2013.2284023.
+.. [4] Vettoretti M, Del Favero S, Sparacino G, Facchinetti A. Modeling the error of
+   factory-calibrated continuous glucose monitoring sensors: application to Dexcom G6 sensor data.
+   41st Annu Int Conf IEEE EMBC 2019:750-753. doi:10.1109/EMBC.2019.8856790.
+.. [5] Peuscher H. LoopInsighT1, ``src/core/sensors/Vettoretti2019.ts`` (comments cite Tables 1-2).
+   https://github.com/hpeuscher/loopinsight1
+.. [6] Basu A, Dube S, Slama M, et al. Time lag of glucose from intravascular to interstitial
+   compartment in humans. Diabetes 2013;62(12):4083-4087. doi:10.2337/db13-1132. Mean lag 5.3-6.2 min.
+.. [7] Rebrin K, Steil GM, van Antwerp WP, Mastrototaro JJ. Subcutaneous glucose predicts plasma
+   glucose independent of insulin: implications for continuous monitoring. Am J Physiol
+   Endocrinol Metab 1999;277(3):E561-E571. ISF equilibration delay 4.4 +/- 0.8 min (dogs).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+from functools import lru_cache
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from t2pump.errors import InputRangeError, check_range, parse_enum
+from t2pump.randomness import patient_seeds, substream
+from t2pump.units import MIN_PER_DAY
+
+__all__ = [
+    "DEFAULT_SENSOR",
+    "DEXCOM_G6",
+    "DEXCOM_G7",
+    "ERROR_PARAMETERS",
+    "JOHNSON_SU_SIMGLUCOSE",
+    "LIBRE_LIKE",
+    "SIMGLUCOSE_DEXCOM",
+    "VETTORETTI_2019_G6",
+    "Ar2Process",
+    "CgmErrorModel",
+    "CgmErrors",
+    "CgmFlag",
+    "CgmSensor",
+    "CgmTrace",
+    "FacchinettiError",
+    "GlucoseSite",
+    "JohnsonSuNoise",
+    "plasma_to_interstitial",
+    "read",
+    "seeds_for",
+    "sensor_errors",
+]
+
+FloatArray = NDArray[np.float64]
+
+SAMPLE_PERIODS_MIN = (1, 3, 5, 15)
+_BLOCK_MIN = 150  # simglucose CGMNoise: PRECOMPUTE (10) x MDL_SAMPLE_TIME (15 min) per spline [2]
+_DROPOUT_RUN_BLOCK = 64  # runs drawn per call; a fixed size keeps a patient's draws horizon-free
+_MAX_SEED = 2**64 - 1
+
+
+class CgmErrorModel(StrEnum):
+    JOHNSON_SU = "johnson_su"
+    VETTORETTI_2019_G6 = "vettoretti_2019_g6"
+    IDEAL = "ideal"
+
+
+class CgmFlag(IntEnum):
+    """What each reading is: a value in range, a clipped value, or no value and why."""
+
+    OK = 0
+    LOW = 1  # below the range: clipped to its lower bound
+    HIGH = 2  # above the range: clipped to its upper bound
+    WARM_UP = 3  # no reading: sensor warm-up
+    DROPOUT = 4  # no reading: signal loss
+
+
+class GlucoseSite(StrEnum):
+    """Where the input glucose was taken: the sensor's own compartment, or plasma."""
+
+    INTERSTITIAL = "interstitial"
+    PLASMA = "plasma"
+
+
+# ---- error-model parameters ------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class JohnsonSuNoise:
+    """``e_k = pacf (e_{k-1} + w_k)`` every ``step_min``; ``eps = xi + lam sinh((e - gamma)/delta)``."""
+
+    pacf: float  # [-] per step
+    gamma: float  # [-]
+    lam_mgdl: float  # [mg/dL]
+    delta: float  # [-]
+    xi_mgdl: float  # [mg/dL]
+    step_min: int  # [min]
+
+
+@dataclass(frozen=True, slots=True)
+class Ar2Process:
+    """``x_k = a1 x_{k-1} + a2 x_{k-2} + w_k``, ``w_k ~ N(0, innovation_var)``; must be stationary."""
+
+    a1: float  # [-]
+    a2: float  # [-]
+    innovation_var_mgdl2: float  # [(mg/dL)^2]
+
+    def __post_init__(self) -> None:
+        if not (abs(self.a2) < 1 and self.a1 + self.a2 < 1 and self.a2 - self.a1 < 1):
+            raise InputRangeError("ar2.(a1, a2)", (self.a1, self.a2), "a stationary AR(2) (roots in |z|<1)")
+        check_range("ar2.innovation_var_mgdl2", self.innovation_var_mgdl2, 0.0, math.inf, "(mg/dL)^2")
+
+    @property
+    def stationary_var_mgdl2(self) -> float:
+        """Yule-Walker: var = s2 (1 - a2) / ((1 + a2) ((1 - a2)^2 - a1^2))."""
+        a1, a2 = self.a1, self.a2
+        return self.innovation_var_mgdl2 * (1 - a2) / ((1 + a2) * ((1 - a2) ** 2 - a1**2))
+
+    @property
+    def lag1_corr(self) -> float:
+        return self.a1 / (1 - self.a2)
+
+
+@dataclass(frozen=True, slots=True)
+class FacchinettiError:
+    """``reading = a(t) IG + b(t) + v + cc``; a, b quadratic in days since insertion; v, cc AR(2)."""
+
+    gain: tuple[float, float, float]  # a0 [-], a1 [1/day], a2 [1/day^2]
+    offset_mgdl: tuple[float, float, float]  # b0 [mg/dL], b1 [mg/dL/day], b2 [mg/dL/day^2]
+    sensor_noise: Ar2Process
+    common_noise: Ar2Process
+    step_min: int  # [min]
+
+
+JOHNSON_SU_SIMGLUCOSE = JohnsonSuNoise(
+    pacf=0.7, gamma=-0.5444, lam_mgdl=15.9574, delta=1.6898, xi_mgdl=-5.47, step_min=15
+)  # simglucose sensor_params.csv and noise_gen.py [2], after Breton & Kovatchev 2008 [1]
+VETTORETTI_2019_G6 = FacchinettiError(
+    gain=(1.048, -0.033, 0.002),
+    offset_mgdl=(-6.398, 6.179, -0.448),
+    sensor_noise=Ar2Process(1.220, -0.331, 3.641),
+    common_noise=Ar2Process(1.34, -0.492, 5.538),
+    step_min=5,
+)  # Vettoretti 2019 Tables 1-2 [4] via LoopInsighT1 [5]; AR step = 5-min CGM period [R]
+
+ERROR_PARAMETERS: Mapping[CgmErrorModel, JohnsonSuNoise | FacchinettiError | None] = {
+    CgmErrorModel.JOHNSON_SU: JOHNSON_SU_SIMGLUCOSE,
+    CgmErrorModel.VETTORETTI_2019_G6: VETTORETTI_2019_G6,
+    CgmErrorModel.IDEAL: None,
+}
+
+
+# ---- the sensor ------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CgmSensor:
+    """A CGM's error model and envelope (defaults and sources in the module docstring)."""
+
+    model: CgmErrorModel = CgmErrorModel.JOHNSON_SU
+    sample_min: int = 5
+    range_mgdl: tuple[float, float] = (40.0, 400.0)
+    warm_up_min: float = 120.0
+    session_days: float | None = 10.0  # None: one sensor for the whole run
+    dropout_prob: float = 0.005
+    dropout_mean_min: float = 20.0
+    plasma_lag_tau_min: float = 6.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "model", parse_enum(CgmErrorModel, self.model, "sensor.model"))
+        if isinstance(self.sample_min, bool) or self.sample_min not in SAMPLE_PERIODS_MIN:
+            raise InputRangeError("sensor.sample_min", self.sample_min, "one of 1, 3, 5, 15 min")
+        object.__setattr__(self, "sample_min", int(self.sample_min))
+        lo, hi = self.range_mgdl
+        check_range("sensor.range_mgdl[0]", lo, 0.0, math.inf, "mg/dL")
+        check_range("sensor.range_mgdl[1]", hi, lo, math.inf, "mg/dL", lo_inclusive=False)
+        object.__setattr__(self, "range_mgdl", (float(lo), float(hi)))
+        if self.session_days is not None:
+            check_range("sensor.session_days", self.session_days, 0.0, math.inf, "day", lo_inclusive=False)
+            session = self.session_min
+            assert session is not None
+            check_range("sensor.warm_up_min", self.warm_up_min, 0.0, session, "min", hi_inclusive=False)
+        else:
+            check_range("sensor.warm_up_min", self.warm_up_min, 0.0, math.inf, "min")
+        check_range("sensor.dropout_prob", self.dropout_prob, 0.0, 1.0, "per reading", hi_inclusive=False)
+        check_range("sensor.dropout_mean_min", self.dropout_mean_min, self.sample_min, math.inf, "min")
+        check_range(
+            "sensor.plasma_lag_tau_min", self.plasma_lag_tau_min, 0.0, math.inf, "min", lo_inclusive=False
+        )
+
+    @property
+    def session_min(self) -> int | None:
+        """Sensor life in whole minutes, or None for one sensor throughout."""
+        return None if self.session_days is None else max(1, round(self.session_days * MIN_PER_DAY))
+
+
+DEFAULT_SENSOR = CgmSensor()
+DEXCOM_G6 = CgmSensor(model=CgmErrorModel.VETTORETTI_2019_G6)
+# G7: the G6 error model stands in (no published G7 error-model parameters retrieved) [A];
+# 30-min warm-up [M]; 10-day wear (+12 h grace, not modelled) [V: dexcom.com G7 FAQ].
+DEXCOM_G7 = CgmSensor(model=CgmErrorModel.VETTORETTI_2019_G6, warm_up_min=30.0)
+# Libre-like: 15-min history, 60-min warm-up and 14-day wear (FreeStyle Libre 2) [R]; Johnson noise.
+LIBRE_LIKE = CgmSensor(sample_min=15, warm_up_min=60.0, session_days=14.0)
+# simglucose's "Dexcom": range [39, 600] mg/dL, no warm-up, no dropouts [2]; 3-min samples as in
+# simglucose 0.2.11 (research simulators.md 1.2; other versions of sensor_params.csv say 10 min).
+SIMGLUCOSE_DEXCOM = CgmSensor(
+    sample_min=3, range_mgdl=(39.0, 600.0), warm_up_min=0.0, session_days=None, dropout_prob=0.0
+)
+
+
+# ---- outputs ---------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CgmTrace:
+    """Readings at ``t_min`` [min]: ``glucose_mgdl`` (NaN where none) and ``flags`` (CgmFlag codes)."""
+
+    t_min: NDArray[np.int64]  # (n_samples,)
+    glucose_mgdl: FloatArray  # (n_patients, n_samples)
+    flags: NDArray[np.int8]  # (n_patients, n_samples)
+
+    def flag_counts(self) -> dict[CgmFlag, int]:
+        return {f: int(np.count_nonzero(self.flags == f)) for f in CgmFlag}
+
+
+@dataclass(frozen=True, slots=True)
+class CgmErrors:
+    """A sensor's error over a horizon, known before the glucose: ``reading = gain x IG + offset``.
+
+    ``status`` holds CgmFlag.OK, WARM_UP or DROPOUT per sample; the range is applied by
+    :meth:`apply`.
+    """
+
+    t_min: NDArray[np.int64]  # (n_samples,)
+    gain: FloatArray  # (n_patients, n_samples) [-]
+    offset_mgdl: FloatArray  # (n_patients, n_samples) [mg/dL]
+    status: NDArray[np.int8]  # (n_patients, n_samples)
+    range_mgdl: tuple[float, float]
+
+    def apply(self, glucose_mgdl: ArrayLike, *, start: int = 0) -> CgmTrace:
+        """Readings of samples ``start, start + 1, ...`` from glucose at those sample times [mg/dL]."""
+        n_p, n_s = self.gain.shape
+        g = _check_glucose(glucose_mgdl, "glucose_mgdl")
+        if isinstance(start, bool) or not 0 <= start < n_s:
+            raise InputRangeError("start", start, f"a sample index in [0, {n_s})")
+        if g.shape[0] != n_p or start + g.shape[1] > n_s:
+            raise InputRangeError(
+                "glucose_mgdl.shape", g.shape, f"({n_p}, m) with m <= {n_s - start} samples from {start}"
+            )
+        window = slice(start, start + g.shape[1])
+        raw = self.gain[:, window] * g + self.offset_mgdl[:, window]
+        lo, hi = self.range_mgdl
+        flags = np.full(raw.shape, CgmFlag.OK, dtype=np.int8)
+        flags[raw < lo] = CgmFlag.LOW
+        flags[raw > hi] = CgmFlag.HIGH
+        status = self.status[:, window]
+        missing = status != CgmFlag.OK
+        flags[missing] = status[missing]
+        values = np.clip(raw, lo, hi)
+        values[missing] = np.nan
+        return CgmTrace(t_min=self.t_min[window].copy(), glucose_mgdl=values, flags=flags)
+
+
+# ---- seeds -----------------------------------------------------------------------------------
+CGM_STREAM = 200  # t2pump.randomness stream id of the sensor (ids 200-299 belong to devices.cgm)
+
+
+def seeds_for(run_seed: int, patient_index: ArrayLike) -> NDArray[np.uint64]:
+    """One 64-bit sensor seed per patient from ``(run_seed, index)`` alone (vectorised).
+
+    The project-wide scheme (:mod:`t2pump.randomness`): the patient's key from
+    :func:`~t2pump.randomness.patient_seeds`, then the sensor's own stream, so that the sensor's
+    noise never shares draws with behaviour or cohort quantities of the same patient.
+    """
+    if isinstance(run_seed, bool) or not isinstance(run_seed, (int, np.integer)) or run_seed < 0:
+        raise InputRangeError("run_seed", run_seed, "an integer >= 0")
+    idx = _check_nonnegative_ints(patient_index, "patient_index", max_value=_MAX_SEED)
+    if idx.ndim != 1:
+        raise InputRangeError("patient_index.shape", idx.shape, "a 1-D array of patient indices")
+    return substream(patient_seeds(int(run_seed), idx.astype(np.int64)), CGM_STREAM)
+
+
+def _check_nonnegative_ints(values: ArrayLike, field: str, *, max_value: int) -> NDArray[np.uint64]:
+    arr = np.asarray(values)
+    if arr.dtype.kind == "O":  # Python ints beyond int64 / uint64
+        raise InputRangeError(field, values, f"integers in [0, {max_value}]")
+    if arr.dtype.kind not in "iu" or arr.dtype == np.bool_:
+        raise InputRangeError(f"{field}.dtype", str(arr.dtype), "an integer array")
+    if arr.dtype.kind == "i" and arr.size and np.any(arr < 0):
+        j = np.unravel_index(int(np.argmax(arr < 0)), arr.shape)
+        name = f"{field}[{', '.join(str(int(x)) for x in j)}]"
+        raise InputRangeError(name, int(arr[j]), "an integer >= 0")
+    if arr.size and int(arr.max()) > max_value:
+        raise InputRangeError(field, int(arr.max()), f"integers in [0, {max_value}]")
+    return arr.astype(np.uint64)
+
+
+# ---- input checks ----------------------------------------------------------------------------
+def _check_glucose(glucose_mgdl: ArrayLike, field: str) -> FloatArray:
+    try:
+        g = np.asarray(glucose_mgdl, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputRangeError(field, glucose_mgdl, "a numeric array (n_patients, n_times) in mg/dL") from None
+    if g.ndim != 2 or g.shape[0] < 1 or g.shape[1] < 1:
+        raise InputRangeError(f"{field}.shape", g.shape, "(n_patients >= 1, n_times >= 1)")
+    bad = ~np.isfinite(g) | (g < 0)
+    if np.any(bad):
+        p, t = np.unravel_index(int(np.argmax(bad)), g.shape)
+        raise InputRangeError(f"{field}[{p}, {t}]", float(g[p, t]), "a finite glucose >= 0 mg/dL")
+    return g
+
+
+def _patient_rngs(
+    seeds: ArrayLike | None, rngs: Sequence[np.random.Generator] | None
+) -> list[np.random.Generator]:
+    if (seeds is None) == (rngs is None):
+        raise InputRangeError("seeds/rngs", "both" if seeds is not None else "neither", "exactly one of them")
+    if rngs is not None:
+        gens = list(rngs)
+        for j, g in enumerate(gens):
+            if not isinstance(g, np.random.Generator):
+                raise InputRangeError(f"rngs[{j}]", type(g).__name__, "a numpy.random.Generator")
+        if not gens:
+            raise InputRangeError("rngs", gens, "one Generator per patient (at least one)")
+        return gens
+    assert seeds is not None
+    s = _check_nonnegative_ints(seeds, "seeds", max_value=_MAX_SEED)
+    if s.ndim != 1 or s.size < 1:
+        raise InputRangeError("seeds.shape", s.shape, "(n_patients,) with n_patients >= 1")
+    return [np.random.default_rng(int(x)) for x in s.tolist()]
+
+
+def _check_age(sensor_age_min: ArrayLike | None, n_patients: int, session: int | None) -> NDArray[np.int64]:
+    if sensor_age_min is None:
+        return np.zeros(n_patients, dtype=np.int64)
+    upper = _MAX_SEED if session is None else session - 1
+    age = _check_nonnegative_ints(sensor_age_min, "sensor_age_min", max_value=min(upper, 2**62))
+    if age.shape != (n_patients,):
+        raise InputRangeError("sensor_age_min.shape", age.shape, f"({n_patients},)")
+    return age.astype(np.int64)
+
+
+# ---- interpolation ---------------------------------------------------------------------------
+def _not_a_knot_weights(n_knots: int, positions: FloatArray) -> FloatArray:
+    """``W`` (n_knots, n_positions): the not-a-knot cubic spline through ``(j, y_j)`` is ``y @ W``.
+
+    Second derivatives M solve ``M_{i-1} + 4 M_i + M_{i+1} = 6 (y_{i-1} - 2 y_i + y_{i+1})`` with
+    a continuous third derivative at the second and penultimate knots (unit knot spacing), the
+    boundary condition of ``scipy.interpolate.interp1d(kind="cubic")``.
+    """
+    n = n_knots
+    a = np.zeros((n, n))
+    rhs = np.zeros((n, n))
+    a[0, :3] = (1.0, -2.0, 1.0)
+    a[-1, -3:] = (1.0, -2.0, 1.0)
+    for i in range(1, n - 1):
+        a[i, i - 1 : i + 2] = (1.0, 4.0, 1.0)
+        rhs[i, i - 1 : i + 2] = (6.0, -12.0, 6.0)
+    m = np.linalg.solve(a, rhs)  # m[i, j]: M_i for the data e_j
+    idx = np.clip(np.floor(positions).astype(np.int64), 0, n - 2)
+    u = (positions - idx)[:, None]
+    eye = np.eye(n)
+    w = (
+        eye[idx] * (1.0 - u)
+        + eye[idx + 1] * u
+        + m[idx] * ((1.0 - u) ** 3 - (1.0 - u)) / 6.0
+        + m[idx + 1] * (u**3 - u) / 6.0
+    )
+    return np.ascontiguousarray(w.T)
+
+
+@lru_cache(maxsize=16)
+def _block_weights(step_min: int, sample_min: int) -> FloatArray:
+    """Spline weights from one 150-min block of knots to its samples ``sample_min, ..., 150``."""
+    per_block = _BLOCK_MIN // step_min
+    positions = np.arange(1, _BLOCK_MIN // sample_min + 1, dtype=np.float64) * sample_min / step_min
+    w = _not_a_knot_weights(per_block + 1, positions)
+    w.setflags(write=False)
+    return w
+
+
+def _knot_grid(n_minutes: int, step_min: int) -> int:
+    """Number of knots: whole 150-min blocks covering [0, n_minutes], plus the knot at t = 0."""
+    n_blocks = max(1, -(-n_minutes // _BLOCK_MIN))
+    return n_blocks * (_BLOCK_MIN // step_min) + 1
+
+
+def _interpolate(knots: FloatArray, step_min: int, sample_min: int, n_samples: int) -> FloatArray:
+    """Block-wise not-a-knot spline (simglucose's ``CGMNoise``) from knots to sample times."""
+    per_block = _BLOCK_MIN // step_min
+    n_p, n_knots = knots.shape
+    n_blocks = (n_knots - 1) // per_block
+    idx = np.arange(n_blocks)[:, None] * per_block + np.arange(per_block + 1)[None, :]
+    w = _block_weights(step_min, sample_min)
+    blocks = knots[:, idx].reshape(-1, per_block + 1) @ w  # (n_p x n_blocks, samples per block)
+    out = np.concatenate([knots[:, :1], blocks.reshape(n_p, -1)], axis=1)
+    return out[:, :n_samples]
+
+
+# ---- latent processes (loops over time, vectorised over patients) ----------------------------
+def _session_starts(
+    age0: NDArray[np.int64], t_min: NDArray[np.int64], session: int | None
+) -> NDArray[np.bool_]:
+    """True where ``t_min[k]`` is the first time of a new sensor (and at k = 0)."""
+    starts = np.zeros((age0.size, t_min.size), dtype=np.bool_)
+    starts[:, 0] = True
+    if session is not None and t_min.size > 1:
+        sess = (age0[:, None] + t_min[None, :]) // session
+        starts[:, 1:] = sess[:, 1:] != sess[:, :-1]
+    return starts
+
+
+def _johnson_knots(p: JohnsonSuNoise, z: FloatArray, starts: NDArray[np.bool_]) -> FloatArray:
+    e = np.empty_like(z)
+    e[:, 0] = z[:, 0]
+    for k in range(1, z.shape[1]):
+        e[:, k] = np.where(starts[:, k], z[:, k], p.pacf * (e[:, k - 1] + z[:, k]))
+    return p.xi_mgdl + p.lam_mgdl * np.sinh((e - p.gamma) / p.delta)
+
+
+def _ar2_knots(
+    procs: tuple[Ar2Process, ...], z: FloatArray, z_start: FloatArray, starts: NDArray[np.bool_]
+) -> FloatArray:
+    """Sum over processes; z (n_p, n_knots, n_proc), z_start (n_p, n_starts, n_proc)."""
+    a1 = np.array([q.a1 for q in procs])
+    a2 = np.array([q.a2 for q in procs])
+    sigma = np.sqrt([q.innovation_var_mgdl2 for q in procs])
+    sd0 = np.sqrt([q.stationary_var_mgdl2 for q in procs])
+    rho = np.array([q.lag1_corr for q in procs])
+    start_no = np.cumsum(starts, axis=1) - 1
+    rows = np.arange(z.shape[0])
+    x_prev = np.zeros((z.shape[0], len(procs)))
+    x_prev2 = np.zeros_like(x_prev)
+    out = np.empty(z.shape[:2])
+    for k in range(z.shape[1]):
+        x = a1 * x_prev + a2 * x_prev2 + sigma * z[:, k]
+        s = starts[:, k]
+        if np.any(s):  # a new sensor: (x_k, x_{k-1}) from the stationary distribution
+            x0 = sd0 * z[s, k]
+            x_prev[s] = rho * x0 + sd0 * np.sqrt(1.0 - rho**2) * z_start[rows[s], start_no[s, k]]
+            x[s] = x0
+        x_prev2, x_prev = x_prev, x
+        out[:, k] = x.sum(axis=1)
+    return out
+
+
+def _dropout_mask(
+    rng: np.random.Generator, n_samples: int, p_start: float, q_end: float
+) -> NDArray[np.bool_]:
+    """Two-state Markov chain from 'ok': ok runs ~ Geometric(p_start), dropouts ~ Geometric(q_end)."""
+    mask = np.zeros(n_samples, dtype=np.bool_)
+    if p_start == 0.0:
+        return mask
+    edges = np.zeros(n_samples + 1, dtype=np.int64)
+    pos = 0
+    while pos < n_samples:
+        ok = rng.geometric(p_start, size=_DROPOUT_RUN_BLOCK)
+        drop = rng.geometric(q_end, size=_DROPOUT_RUN_BLOCK)
+        begin = pos + np.cumsum(ok) + np.cumsum(drop) - drop
+        end = begin + drop
+        np.add.at(edges, np.minimum(begin, n_samples), 1)
+        np.add.at(edges, np.minimum(end, n_samples), -1)
+        pos = int(end[-1])
+    mask[:] = np.cumsum(edges)[:n_samples] > 0
+    return mask
+
+
+# ---- the public functions --------------------------------------------------------------------
+def sensor_errors(
+    n_minutes: int,
+    *,
+    seeds: ArrayLike | None = None,
+    rngs: Sequence[np.random.Generator] | None = None,
+    sensor: CgmSensor = DEFAULT_SENSOR,
+    sensor_age_min: ArrayLike | None = None,
+) -> CgmErrors:
+    """The sensor's error at ``t = 0, sample_min, ... <= n_minutes`` for each patient.
+
+    Parameters
+    ----------
+    n_minutes : horizon [min]; the input glucose has ``n_minutes + 1`` minute samples
+    seeds : (n_patients,) non-negative integer seeds, one per patient (see :func:`seeds_for`)
+    rngs : instead of seeds, one Generator per patient (three children are spawned from each)
+    sensor : the sensor
+    sensor_age_min : (n_patients,) age of the sensor worn at t = 0 [min], in [0, session);
+        default 0 (a sensor inserted at t = 0, warming up)
+    """
+    if isinstance(n_minutes, bool) or not isinstance(n_minutes, (int, np.integer)) or n_minutes < 0:
+        raise InputRangeError("n_minutes", n_minutes, "an integer >= 0 min")
+    gens = _patient_rngs(seeds, rngs)
+    n_p = len(gens)
+    session = sensor.session_min
+    age0 = _check_age(sensor_age_min, n_p, session)
+    t_min = np.arange(0, int(n_minutes) + 1, sensor.sample_min, dtype=np.int64)
+    n_s = t_min.size
+
+    params = ERROR_PARAMETERS[sensor.model]
+    step = params.step_min if params is not None else sensor.sample_min
+    n_knots = _knot_grid(int(n_minutes), step)
+    t_knots = np.arange(n_knots, dtype=np.int64) * step
+    n_proc = 2 if isinstance(params, FacchinettiError) else (1 if params is not None else 0)
+    n_starts = 2 + int(t_knots[-1]) // session if session is not None else 1
+    q_end = sensor.sample_min / sensor.dropout_mean_min
+
+    z = np.empty((n_p, n_knots, n_proc))
+    z_start = np.empty((n_p, n_starts, n_proc))
+    dropout = np.empty((n_p, n_s), dtype=np.bool_)
+    for j, gen in enumerate(gens):  # one call per stream per patient: see the module docstring
+        noise_rng, start_rng, dropout_rng = gen.spawn(3)
+        z[j] = noise_rng.standard_normal((n_knots, n_proc))
+        if isinstance(params, FacchinettiError):
+            z_start[j] = start_rng.standard_normal((n_starts, n_proc))
+        dropout[j] = _dropout_mask(dropout_rng, n_s, sensor.dropout_prob, q_end)
+
+    starts = _session_starts(age0, t_knots, session)
+    age_min = _age(age0, t_min, session)
+    gain = np.ones((n_p, n_s))
+    offset = np.zeros((n_p, n_s))
+    if isinstance(params, JohnsonSuNoise):
+        eps = _johnson_knots(params, z[:, :, 0], starts)
+        offset = _interpolate(eps, step, sensor.sample_min, n_s)
+    elif isinstance(params, FacchinettiError):
+        noise = _ar2_knots((params.sensor_noise, params.common_noise), z, z_start, starts)
+        age_days = age_min / MIN_PER_DAY
+        a0, a1, a2 = params.gain
+        b0, b1, b2 = params.offset_mgdl
+        gain = a0 + a1 * age_days + a2 * age_days**2
+        offset = b0 + b1 * age_days + b2 * age_days**2 + _interpolate(noise, step, sensor.sample_min, n_s)
+
+    status = np.full((n_p, n_s), CgmFlag.OK, dtype=np.int8)
+    status[dropout] = CgmFlag.DROPOUT
+    status[age_min < sensor.warm_up_min] = CgmFlag.WARM_UP
+    return CgmErrors(t_min=t_min, gain=gain, offset_mgdl=offset, status=status, range_mgdl=sensor.range_mgdl)
+
+
+def _age(age0: NDArray[np.int64], t_min: NDArray[np.int64], session: int | None) -> NDArray[np.int64]:
+    """Age of the sensor worn at each sample [min], (n_patients, n_samples)."""
+    age = age0[:, None] + t_min[None, :]
+    return age if session is None else age % session
+
+
+def plasma_to_interstitial(glucose_mgdl: ArrayLike, tau_min: float) -> FloatArray:
+    """First-order plasma -> interstitial lag ``IG' = (G - IG) / tau`` on a 1-min grid.
+
+    Exact for glucose linear between minutes (first-order hold); starts at steady state
+    (``IG(0) = G(0)``). After a ramp of slope ``s``, IG trails plasma by ``s x tau``.
+    """
+    g = _check_glucose(glucose_mgdl, "glucose_mgdl")
+    tau = check_range("tau_min", tau_min, 0.0, math.inf, "min", lo_inclusive=False)
+    decay = math.exp(-1.0 / tau)
+    ramp = tau * (1.0 - decay)
+    ig = np.empty_like(g)
+    ig[:, 0] = g[:, 0]
+    for k in range(g.shape[1] - 1):
+        u0, u1 = g[:, k], g[:, k + 1]
+        ig[:, k + 1] = u1 + (ig[:, k] - u0) * decay - (u1 - u0) * ramp
+    return ig
+
+
+def read(
+    glucose_mgdl: ArrayLike,
+    *,
+    seeds: ArrayLike | None = None,
+    rngs: Sequence[np.random.Generator] | None = None,
+    sensor: CgmSensor = DEFAULT_SENSOR,
+    sensor_age_min: ArrayLike | None = None,
+    site: GlucoseSite = GlucoseSite.INTERSTITIAL,
+) -> CgmTrace:
+    """CGM readings from glucose sampled every minute from t = 0, ``(n_patients, n_minutes + 1)``.
+
+    ``site`` says what the input is: interstitial glucose (what the simulators give, used as is)
+    or plasma glucose (passed through :func:`plasma_to_interstitial` with the sensor's lag first).
+    Randomness and ``sensor_age_min`` as in :func:`sensor_errors`.
+    """
+    g = _check_glucose(glucose_mgdl, "glucose_mgdl")
+    if parse_enum(GlucoseSite, site, "site") is GlucoseSite.PLASMA:
+        g = plasma_to_interstitial(g, sensor.plasma_lag_tau_min)
+    errors = sensor_errors(
+        g.shape[1] - 1, seeds=seeds, rngs=rngs, sensor=sensor, sensor_age_min=sensor_age_min
+    )
+    n_p = errors.gain.shape[0]
+    if n_p != g.shape[0]:
+        field = "rngs" if rngs is not None else "seeds"
+        raise InputRangeError(f"{field}.shape", (n_p,), f"({g.shape[0]},): one per row of glucose_mgdl")
+    return errors.apply(g[:, errors.t_min])

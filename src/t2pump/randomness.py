@@ -1,0 +1,183 @@
+"""Counter-based random numbers: a patient's draws depend only on (run seed, patient index).
+
+Simulations draw per-patient randomness without a Python loop over patients and without any
+dependence on cohort size, chunking or which days are drawn together:
+
+* :func:`patient_seeds` hashes (run seed, patient index) into one 64-bit key per patient with the
+  SplitMix64 finaliser [1]_ in NumPy ``uint64`` arithmetic (wrapping multiplication), vectorised.
+* :func:`substream` hashes a key with a stream id, one stream per random quantity, so adding a
+  quantity never shifts the draws of another. Stream ids: ``t2pump.behaviour`` 1-99,
+  ``t2pump.cohort`` 100-199, ``t2pump.devices.cgm`` 200-299; others take 300 and up.
+* :func:`uniform01` returns, for key ``k`` and counter ``c``, the SplitMix64 output at position
+  ``c`` of the sequence that starts at ``k``, as a double in (0, 1).
+* :func:`normal_quantile` (AS241 [2]_) and :func:`truncated_standard_normal` turn uniforms into
+  (truncated) normal deviates by inverse CDF, with no rejection loops.
+
+Where a module needs a NumPy ``Generator`` (e.g. for an AR process), it seeds one per patient from
+these keys: :func:`generator_seed`.
+
+References
+----------
+.. [1] Steele GL, Lea D, Flood CH. Fast splittable pseudorandom number generators. OOPSLA 2014:
+   453-472. doi:10.1145/2660193.2660195 (SplitMix64; finaliser constants 0xBF58476D1CE4E5B9,
+   0x94D049BB133111EB, golden gamma 0x9E3779B97F4A7C15, as in Vigna's ``splitmix64.c``).
+.. [2] Wichura MJ. Algorithm AS 241: the percentage points of the normal distribution. Applied
+   Statistics 1988;37(3):477-484. doi:10.2307/2347330 (PPND16, relative accuracy about 1e-16;
+   the same coefficients as CPython's ``statistics.NormalDist.inv_cdf``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from t2pump.errors import InputRangeError
+
+__all__ = [
+    "SeedArray",
+    "lognormal_factor",
+    "mix64",
+    "normal_quantile",
+    "patient_seeds",
+    "substream",
+    "truncated_standard_normal",
+    "uniform01",
+]
+
+FloatArray = NDArray[np.float64]
+SeedArray = NDArray[np.uint64]
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # SplitMix64 gamma [1]
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)  # SplitMix64 finaliser [1]
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_SEED_SALT = np.uint64(0x243F6A8885A308D3)  # digits of pi: keeps the seed hash apart from the index hash
+_STREAM_SALT = np.uint64(0x13198A2E03707344)  # further digits of pi
+_MAX_U64 = 2**64 - 1
+_TWO_POW_M53 = 2.0**-53
+
+
+def mix64(z: SeedArray) -> SeedArray:
+    """The SplitMix64 finaliser [1]_: a bijective 64-bit hash, elementwise on a ``uint64`` array."""
+    z = np.asarray(z, dtype=np.uint64)
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    return np.asarray(z ^ (z >> np.uint64(31)), dtype=np.uint64)
+
+
+def _check_u64(field: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise InputRangeError(field, value, f"an integer in [0, {_MAX_U64}]")
+    if not 0 <= int(value) <= _MAX_U64:
+        raise InputRangeError(field, value, f"an integer in [0, {_MAX_U64}]")
+    return int(value)
+
+
+def patient_seeds(run_seed: int, indices: ArrayLike) -> SeedArray:
+    """One 64-bit key per patient from (run seed, patient index): SplitMix64 hashing, vectorised.
+
+    ``patient_seeds(s, [i])[0]`` is the same whatever other indices are passed with ``i``.
+    """
+    seed = _check_u64("run_seed", run_seed)
+    idx = np.atleast_1d(np.asarray(indices))
+    if idx.ndim != 1 or (idx.size and not np.issubdtype(idx.dtype, np.integer)):
+        raise InputRangeError("indices", indices, "a 1-D array of patient indices (integers)")
+    if idx.size and int(idx.min()) < 0:
+        raise InputRangeError("indices", int(idx.min()), "patient indices >= 0")
+    seed_key = mix64(np.full(1, seed, dtype=np.uint64) + _SEED_SALT)
+    index_key = mix64((idx.astype(np.uint64) + np.uint64(1)) * _GOLDEN)
+    return mix64(seed_key ^ index_key)
+
+
+def substream(seeds: SeedArray, stream: int) -> SeedArray:
+    """The keys of stream ``stream`` (a :class:`Stream` id or another module's id) for each patient."""
+    sid = _check_u64("stream", stream)
+    salt = mix64(np.full(1, sid, dtype=np.uint64) * _GOLDEN + _STREAM_SALT)
+    return mix64(np.asarray(seeds, dtype=np.uint64) ^ salt)
+
+
+def uniform01(seeds: SeedArray, counters: ArrayLike) -> FloatArray:
+    """Uniform numbers in the open interval (0, 1), shape ``(n_patients, *counters.shape)``.
+
+    Element ``[i, j]`` depends only on ``seeds[i]`` and ``counters[j]`` (see the module notes).
+    """
+    keys = np.asarray(seeds, dtype=np.uint64)
+    c = np.atleast_1d(np.asarray(counters, dtype=np.int64))
+    if c.size and int(c.min()) < 0:
+        raise InputRangeError("counters", int(c.min()), "counters >= 0")
+    positions = (c.astype(np.uint64) + np.uint64(1)) * _GOLDEN
+    h = mix64(keys.reshape(keys.shape + (1,) * c.ndim) + positions)
+    return ((h >> np.uint64(11)).astype(np.float64) + 0.5) * _TWO_POW_M53
+
+
+# AS241 PPND16 coefficients [2], highest power first (np.polyval order).
+_AS241_A = (
+    2.5090809287301226727e3, 3.3430575583588128105e4, 6.7265770927008700853e4, 4.5921953931549871457e4,
+    1.3731693765509461125e4, 1.9715909503065514427e3, 1.3314166789178437745e2, 3.3871328727963666080e0,
+)  # fmt: skip
+_AS241_B = (
+    5.2264952788528545610e3, 2.8729085735721942674e4, 3.9307895800092710610e4, 2.1213794301586595867e4,
+    5.3941960214247511077e3, 6.8718700749205790830e2, 4.2313330701600911252e1, 1.0,
+)  # fmt: skip
+_AS241_C = (
+    7.7454501427834140764e-4, 2.2723844989269184583e-2, 2.4178072517745061177e-1, 1.2704582524523683826e0,
+    3.6478483247632045605e0, 5.7694972214606914055e0, 4.6303378461565452959e0, 1.4234371107496835773e0,
+)  # fmt: skip
+_AS241_D = (
+    1.0507500716444168432e-9, 5.4759380849953449460e-4, 1.5198666563616457197e-2, 1.4810397642748007459e-1,
+    6.8976733498510000455e-1, 1.6763848301838038494e0, 2.0531916266377588219e0, 1.0,
+)  # fmt: skip
+_AS241_E = (
+    2.0103343992922881326e-7, 2.7115555687434875782e-5, 1.2426609473880784386e-3, 2.6532189526576123093e-2,
+    2.9656057182850489123e-1, 1.7848265399172913358e0, 5.4637849111641143699e0, 6.6579046435011037772e0,
+)  # fmt: skip
+_AS241_F = (
+    2.0442631033899397856e-15, 1.4215117583164458887e-7, 1.8463183175100546818e-5, 7.8686913114561329059e-4,
+    1.4875361290850614852e-2, 1.3692988092273580531e-1, 5.9983220655588793769e-1, 1.0,
+)  # fmt: skip
+
+
+def normal_quantile(p: ArrayLike) -> FloatArray:
+    """Inverse standard normal CDF (Wichura's AS241 PPND16 [2]_), elementwise for p in (0, 1)."""
+    pa = np.asarray(p, dtype=np.float64)
+    if pa.size and not bool(np.all((pa > 0.0) & (pa < 1.0))):
+        bad = pa[~((pa > 0.0) & (pa < 1.0))].flat[0]
+        raise InputRangeError("p", float(bad), "probabilities in the open interval (0, 1)")
+    q = pa - 0.5
+    central = np.abs(q) <= 0.425
+    r2 = 0.180625 - q * q
+    x_central = q * np.polyval(_AS241_A, r2) / np.polyval(_AS241_B, r2)
+    tail_p = np.where(central, 0.5, np.where(q <= 0.0, pa, 1.0 - pa))
+    r = np.sqrt(-np.log(tail_p))
+    x_near = np.polyval(_AS241_C, r - 1.6) / np.polyval(_AS241_D, r - 1.6)
+    x_far = np.polyval(_AS241_E, r - 5.0) / np.polyval(_AS241_F, r - 5.0)
+    x_tail = np.where(r <= 5.0, x_near, x_far)
+    return np.asarray(np.where(central, x_central, np.where(q < 0.0, -x_tail, x_tail)), dtype=np.float64)
+
+
+def _upper_tail(x: float) -> float:
+    """1 - Phi(x), accurate in the upper tail."""
+    return 0.5 * math.erfc(x / math.sqrt(2.0))
+
+
+def truncated_standard_normal(u: ArrayLike, lo: float, hi: float) -> FloatArray:
+    """Standard normal deviates truncated to [lo, hi] by inverse CDF from uniforms ``u`` in (0, 1).
+
+    ``lo``/``hi`` are scalars in standard-deviation units (``-inf``/``inf`` allowed); the lower
+    tail is used whenever ``lo > 0`` (by symmetry) so that upper-tail truncation keeps its precision.
+    """
+    if not lo < hi:
+        raise InputRangeError("truncation", (lo, hi), "lo < hi")
+    ua = np.asarray(u, dtype=np.float64)
+    if lo > 0.0:
+        return -truncated_standard_normal(1.0 - ua, -hi, -lo)
+    p_lo, p_hi = _upper_tail(-lo), _upper_tail(-hi)  # Phi(lo), Phi(hi) with hi possibly in the tail
+    p = np.clip(p_lo + ua * (p_hi - p_lo), np.nextafter(0.0, 1.0), np.nextafter(1.0, 0.0))
+    return np.clip(normal_quantile(p), lo, hi)
+
+
+def lognormal_factor(z: FloatArray, cv: FloatArray) -> FloatArray:
+    """Mean-one log-normal multiplier with coefficient of variation ``cv`` from normal deviates ``z``."""
+    sigma = np.sqrt(np.log1p(cv * cv))
+    return np.asarray(np.exp(sigma * z - 0.5 * sigma * sigma), dtype=np.float64)
