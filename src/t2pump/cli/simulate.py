@@ -9,10 +9,14 @@ from typing import Annotated, Any
 
 import numpy as np
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from t2pump.physiology.uva_padova import UvaPadova2008, UvaPadovaRun
+from t2pump.simulation.cohort_setup import Arm, prepare_cohort_run, summarise
 from t2pump.simulation.engine import DEFAULT_SUBSTEPS, Trace, run_open_loop
 from t2pump.simulation.scenario import read_scenario_csv
+from t2pump.simulation.trace_io import save_trace
 
 
 class ModelName(StrEnum):
@@ -30,27 +34,73 @@ def simulate_scenario(
 
 
 def simulate_command(
-    model: Annotated[ModelName, typer.Option(help="patient model")] = ModelName.UVA_PADOVA_2008,
+    model: Annotated[
+        ModelName | None, typer.Option(help="patient model, with --patient and --scenario")
+    ] = None,
     patient: Annotated[str, typer.Option(help="virtual patient, e.g. adult#001")] = "adult#001",
     scenario: Annotated[Path | None, typer.Option(help="CSV t_min,carbs_g_per_min,insulin_u_per_min")] = None,
-    minutes: Annotated[int, typer.Option(help="length of the run [min]")] = 1440,
-    as_json: Annotated[bool, typer.Option("--json", help="print t_min and bg_mgdl arrays as JSON")] = False,
+    minutes: Annotated[int, typer.Option(help="length of a scenario run [min]")] = 1440,
+    cohort: Annotated[str | None, typer.Option(help="named cohort: opt2mise, new_onset_severe")] = None,
+    patients: Annotated[int, typer.Option(help="number of patients in the cohort")] = 10,
+    days: Annotated[int, typer.Option(help="days to simulate")] = 1,
+    therapy: Annotated[Arm, typer.Option(help="pump (CSII) or mdi")] = Arm.PUMP,
+    seed: Annotated[int, typer.Option(help="run seed")] = 1,
+    out: Annotated[Path | None, typer.Option(help="write the trace (Parquet)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
+    if cohort is not None:
+        _cohort_command(cohort, patients, days, therapy, seed, out, as_json)
+        return
     if scenario is None:
-        raise typer.BadParameter("a scenario file is required", param_hint="--scenario")
-    trace = simulate_scenario(model, patient, scenario, minutes)
+        raise typer.BadParameter("either --cohort, or --scenario (with --model)", param_hint="--scenario")
+    name = model or ModelName.UVA_PADOVA_2008
+    trace = simulate_scenario(name, patient, scenario, minutes)
     bg = trace.signals["bg_plasma"][0]
     if as_json:
-        out: dict[str, Any] = {
-            "model": model.value,
+        data: dict[str, Any] = {
+            "model": name.value,
             "patient": patient,
             "signal": "plasma glucose Gp/VG (no sensor)",
             "t_min": [int(t) for t in trace.t_min],
             "bg_mgdl": [round(float(v), 6) for v in bg],
         }
-        typer.echo(json.dumps(out))
+        typer.echo(json.dumps(data))
         return
     typer.echo(
-        f"{model.value} {patient}: {minutes} min, plasma glucose mean {np.mean(bg):.1f} mg/dL, "
+        f"{name.value} {patient}: {minutes} min, plasma glucose mean {np.mean(bg):.1f} mg/dL, "
         f"min {np.min(bg):.1f}, max {np.max(bg):.1f}"
     )
+
+
+def _cohort_command(
+    cohort: str, patients: int, days: int, therapy: Arm, seed: int, out: Path | None, as_json: bool
+) -> None:
+    run = prepare_cohort_run(cohort, patients, days, therapy, seed)
+    with Progress(
+        TextColumn("simulating"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} h"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("run", total=days * 24)
+        trace = run.run(progress=lambda minutes: bar.advance(task, minutes / 60))
+    if out is not None:
+        save_trace(trace, out)
+    summary = summarise(trace, days)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {"cohort": cohort, "therapy": therapy.value, "days": days, "seed": seed, "patients": summary}
+            )
+        )
+        return
+    typer.echo(f"{cohort}: {patients} patients x {days} days on {therapy.value} (seed {seed})")
+    for row in summary:
+        typer.echo(
+            f"  {row['patient']}: mean {row['mean_glucose_mgdl']} mg/dL, "
+            f"TIR {row['time_in_range_70_180_pct']} %, TDD {row['total_daily_dose_u']} U"
+        )
+    if out is not None:
+        typer.echo(f"trace written to {out}")

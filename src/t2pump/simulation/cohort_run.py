@@ -5,8 +5,9 @@ One loop over minutes; every quantity is an array over patients. Each minute:
 1. behaviour: carbohydrate eaten (``CohortInputs.carbs_g``), carbohydrate entered in the bolus
    calculator (``announced_carbs_g``: 0 where no bolus is taken, shifted where it is late, with the
    person's counting error);
-2. therapy: at an announcement the wizard dose is computed from the glucose reading (interstitial
-   glucose plus ``reading_noise_mgdl``) and the bolus insulin on board, through the limits
+2. therapy: at an announcement the wizard dose is computed from the glucose reading (the last CGM
+   sample when a sensor is given, a meter value when it has none, else interstitial glucose plus
+   ``reading_noise_mgdl``) and the bolus insulin on board, through the limits
    (:class:`~t2pump.therapy.cohort_therapy.CohortCsii` / ``CohortMdi``); every cap (hard, patient or
    device maximum; not the rounding to an increment) is counted in the ``bolus_capped`` signal;
 3. device: the pump delivers basal in whole pulses and boluses at its bolus speed; pens give the
@@ -19,11 +20,13 @@ period, glucose and IOB at its end), so memory grows with the trace asked for, n
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
+from t2pump.devices.cgm import CgmErrors
 from t2pump.errors import InputRangeError
 from t2pump.physiology.dalla_man_2007 import DallaMan2007, DallaManRun
 from t2pump.simulation.engine import DEFAULT_SUBSTEPS, SimulationError, Trace, rk4_step
@@ -82,6 +85,7 @@ class _CohortLoop:
         inputs: CohortInputs,
         x0: FloatArray | None,
         record_every_min: int,
+        cgm: CgmErrors | None,
     ) -> None:
         n, n_min = inputs.carbs_g.shape
         self.model, self.inputs, self.n = model, inputs, n
@@ -94,12 +98,43 @@ class _CohortLoop:
         ages = np.arange(int(np.ceil(curve.duration_min)) + 1, dtype=float)
         self.iob_buf = _IobBuffer(n, curve.iob_fraction(ages))
         self.run = DallaManRun.start(model)
-        self.x = model.steady_state() if x0 is None else np.array(x0, dtype=np.float64, copy=True)
+        self.x = self._basal_steady_state() if x0 is None else np.array(x0, dtype=np.float64, copy=True)
         self.every = record_every_min
         n_rec = n_min // record_every_min
         self.rec = {k: np.zeros((n, n_rec)) for k in _SIGNALS}
         self.basal_acc = np.zeros(n)
         self.bolus_queue = np.zeros(n)
+        self.cgm = cgm
+        if cgm is not None:
+            self.cgm_period = int(cgm.t_min[1] - cgm.t_min[0]) if cgm.t_min.size > 1 else 1
+            if record_every_min % self.cgm_period:
+                raise InputRangeError(
+                    "record_every_min",
+                    record_every_min,
+                    f"a multiple of the CGM sample period ({self.cgm_period} min)",
+                )
+            self.rec["cgm"] = np.full((n, n_rec), np.nan)
+
+    def _basal_steady_state(self) -> FloatArray:
+        """Fasting steady state under the arm's basal insulin (its daily amount as a constant rate),
+        so that a run does not start with an empty basal depot."""
+        if self.pump is not None:
+            return self.model.steady_state(rapid_u_per_min=self.pump.basal_u_per_h.mean(axis=1) / MIN_PER_H)
+        assert self.mdi is not None
+        return self.model.steady_state(basal_u_per_min=self.mdi.basal_dose_u.sum(axis=1) / MIN_PER_DAY)
+
+    def reading(self, k: int) -> FloatArray:
+        """The glucose the person sees at minute ``k``: the last CGM sample, or a meter (plasma) value."""
+        if self.cgm is None:
+            return np.asarray(
+                self.model.interstitial_glucose_mgdl(self.x) + self.noise[:, k], dtype=np.float64
+            )
+        j = k // self.cgm_period
+        sample = self.cgm.apply(self.model.interstitial_glucose_mgdl(self.x)[:, None], start=j)
+        value = sample.glucose_mgdl[:, 0]
+        return np.asarray(
+            np.where(np.isnan(value), self.model.plasma_glucose_mgdl(self.x), value), dtype=np.float64
+        )
 
     def decide(self, k: int) -> FloatArray:
         """Meal-time doses: queued on the pump, returned (given now) for pens."""
@@ -107,7 +142,7 @@ class _CohortLoop:
         due = self.inputs.announced_carbs_g[:, k] > 0
         if not np.any(due):
             return given_now
-        reading = self.model.interstitial_glucose_mgdl(self.x) + self.noise[:, k]
+        reading = self.reading(k)
         carbs = self.inputs.announced_carbs_g[:, k]
         if self.pump is not None:
             dose, codes = self.pump.meal_bolus(carbs, reading, self.iob_buf.iob(k))
@@ -169,6 +204,11 @@ class _CohortLoop:
         self.rec["g_sub"][:, r] = self.model.interstitial_glucose_mgdl(self.x)
         self.rec["iob"][:, r] = self.iob_buf.iob(k)
         self.rec["secretion"][:, r] = self.model.secretion_pmol_kg_min(self.x) * self.model.body_weight_kg
+        if self.cgm is not None:
+            j = (k + 1) // self.cgm_period
+            if j < self.cgm.t_min.size:
+                g_sub = self.model.interstitial_glucose_mgdl(self.x)[:, None]
+                self.rec["cgm"][:, r] = self.cgm.apply(g_sub, start=j).glucose_mgdl[:, 0]
 
 
 _SIGNALS = {
@@ -188,9 +228,11 @@ def simulate_cohort(
     therapy: CohortCsii | CohortMdi,
     inputs: CohortInputs,
     *,
-    x0: FloatArray | None = None,
+    x0: FloatArray | None = None,  # default: the steady state under the arm's basal insulin
     record_every_min: int = 5,
     substeps: int = DEFAULT_SUBSTEPS,
+    cgm: CgmErrors | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Trace:
     """Simulate the cohort; see the module docstring. Raises SimulationError naming patient and minute."""
     n, n_min = inputs.carbs_g.shape
@@ -200,8 +242,11 @@ def simulate_cohort(
         )
     if record_every_min < 1 or n_min % record_every_min:
         raise InputRangeError("record_every_min", record_every_min, f"a divisor of the run length {n_min}")
-    loop = _CohortLoop(model, therapy, inputs, x0, record_every_min)
+    loop = _CohortLoop(model, therapy, inputs, x0, record_every_min, cgm)
     for k in range(n_min):
         loop.step(k, substeps)
+        if progress is not None and (k + 1) % 60 == 0:
+            progress(60)
     t = (np.arange(n_min // record_every_min, dtype=np.float64) + 1.0) * record_every_min
-    return Trace(t_min=t, patients=model.names, signals=loop.rec, units=dict(_SIGNALS))
+    units = dict(_SIGNALS) | ({"cgm": "mg/dL (NaN: warm-up or dropout)"} if cgm is not None else {})
+    return Trace(t_min=t, patients=model.names, signals=loop.rec, units=units)
