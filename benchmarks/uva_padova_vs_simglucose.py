@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from t2pump.physiology.uva_padova import UvaPadova2008, UvaPadovaRun, patient_names
+from t2pump.simulation.cohort_setup import prepare_cohort_run
 from t2pump.simulation.engine import run_open_loop
 
 
@@ -38,6 +39,14 @@ def t2pump_patient_days_per_s(n: int, days: int = 1) -> float:
             ins[:, d * 1440 + minute] += grams / 10.0
     start = time.perf_counter()
     run_open_loop(UvaPadovaRun.start(model), model.x0, cho, ins, model.names)
+    return n * days / (time.perf_counter() - start)
+
+
+def t2pump_closed_loop_patient_days_per_s(n: int, days: int = 1) -> float:
+    """The type 2 model with CSII, behaviour (meals, adherence) and CGM in the loop."""
+    run = prepare_cohort_run("opt2mise", n, days, "pump", seed=1)
+    start = time.perf_counter()
+    run.run()
     return n * days / (time.perf_counter() - start)
 
 
@@ -63,10 +72,13 @@ def main() -> int:
         f"simglucose: {simg['cpu_s_per_day']:.2f} s CPU, {simg['wall_s_per_day']:.2f} s wall per patient-day "
         f"= {simg_pds:.3f} patient-days/s"
     )
-    print(f"{'patients':>9} {'t2pump pd/s':>12} {'ratio vs simglucose':>20}")
+    print(
+        f"{'patients':>9} {'open-loop UVA/Padova pd/s':>26} {'ratio':>9} {'closed-loop T2D CSII pd/s':>26} {'ratio':>9}"
+    )
     for n in args.patients:
         pds = t2pump_patient_days_per_s(n)
-        print(f"{n:>9} {pds:>12.1f} {pds / simg_pds:>19,.0f}x")
+        closed = t2pump_closed_loop_patient_days_per_s(n)
+        print(f"{n:>9} {pds:>26.1f} {pds / simg_pds:>8,.0f}x {closed:>26.1f} {closed / simg_pds:>8,.0f}x")
     return 0
 
 
