@@ -23,8 +23,11 @@ Per patient (all rates per kg; ``G = g_p / V_G``, ``I = i_p / V_I``)::
           q_gut' = k_empt q_sto2 - k_abs q_gut,  Ra = f k_abs q_gut / BW
     g_s'  = -k_sc (g_s - g_p)                      interstitial glucose (CGM input)
 
-``phi`` is a relative beta-cell function (1 = the paper's type 2 group), the hook for disease
-progression and glucotoxicity; ``insulin_sensitivity`` scales V_mx and k_p3 (peripheral and hepatic
+``phi`` is a relative beta-cell function (1 = the paper's type 2 group): the patient's factor
+(disease progression, :func:`t2pump.physiology.progression.beta_cell_after`) times, when a
+:class:`~t2pump.physiology.progression.Glucotoxicity` is given, a reversible glucotoxic factor
+carried as two extra states (a 1-day mean glucose and the factor itself);
+``insulin_sensitivity`` scales V_mx and k_p3 (peripheral and hepatic
 insulin action). Gastric emptying uses b and d with the actual meal size D (a = 5/(2D(1-b)),
 c = 5/(2Dd), as simglucose and the 2006 oral glucose model do): the printed a and c correspond to
 a meal of about 120-130 g and would distort other meal sizes (docs/research_t2d_model.md 1.3).
@@ -54,9 +57,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from t2pump.errors import InputRangeError, check_array_range
 from t2pump.insulin.products import AbsorptionModel, InsulinClass, get_product
+from t2pump.physiology.progression import Glucotoxicity
 from t2pump.units import PMOL_PER_U
 
-__all__ = ["STATE_NAMES", "T2D_TABLE1", "DallaMan2007", "DallaManRun"]
+__all__ = ["GLUCOTOXICITY_STATES", "STATE_NAMES", "T2D_TABLE1", "DallaMan2007", "DallaManRun"]
 
 FloatArray = NDArray[np.float64]
 
@@ -64,7 +68,7 @@ STATE_NAMES = (
     "q_sto1", "q_sto2", "q_gut", "g_p", "g_t", "i_l", "i_p", "i_1", "i_d", "x", "i_po", "y", "g_s",
     "rapid_s1", "rapid_s2", "basal_s1", "basal_s2",
 )  # fmt: skip
-_IDX = {name: i for i, name in enumerate(STATE_NAMES)}
+GLUCOTOXICITY_STATES = ("g_bar", "phi_g")  # appended when glucotoxicity is modelled
 
 # Table 1, type 2 column [1] (value, unit). Every line: parameter, value, [unit], source.
 T2D_TABLE1: dict[str, tuple[float, str]] = {
@@ -146,6 +150,7 @@ class DallaMan2007:
     rapid_product: str = "lispro"
     basal_product: str = "glargine_u100"
     p: dict[str, FloatArray] = field(default_factory=dict)
+    glucotoxicity: Glucotoxicity | None = None  # adds states g_bar, phi_g (physiology.progression)
 
     @classmethod
     def build(
@@ -156,6 +161,7 @@ class DallaMan2007:
         beta_cell_function: ArrayLike = 1.0,
         rapid_product: str = "lispro",
         basal_product: str = "glargine_u100",
+        glucotoxicity: Glucotoxicity | None = None,
     ) -> DallaMan2007:
         n = len(names)
         bw = np.broadcast_to(np.asarray(body_weight_kg, dtype=np.float64), (n,)).copy()
@@ -171,7 +177,7 @@ class DallaMan2007:
         p = {k: np.full(n, v) for k, (v, _) in T2D_TABLE1.items()}
         p["Vmx"] = p["Vmx"] * si
         p["kp3"] = p["kp3"] * si
-        return cls(tuple(names), bw, si, phi, rapid_product, basal_product, p)
+        return cls(tuple(names), bw, si, phi, rapid_product, basal_product, p, glucotoxicity)
 
     @property
     def n_patients(self) -> int:
@@ -179,7 +185,13 @@ class DallaMan2007:
 
     @property
     def n_states(self) -> int:
-        return len(STATE_NAMES)
+        return len(STATE_NAMES) + (len(GLUCOTOXICITY_STATES) if self.glucotoxicity is not None else 0)
+
+    def _phi(self, x: FloatArray) -> FloatArray:
+        """Effective beta-cell function: the patient's factor times the glucotoxic factor (if modelled)."""
+        if self.glucotoxicity is None:
+            return self.beta_cell_function
+        return np.asarray(self.beta_cell_function * x[18], dtype=np.float64)
 
     def _depots(self) -> tuple[AbsorptionModel, AbsorptionModel]:
         return get_product(self.rapid_product).absorption, get_product(self.basal_product).absorption
@@ -250,11 +262,13 @@ class DallaMan2007:
         # beta-cell secretion (Breda 2001 form as in [1])
         glucose = x[3] / p["VG"]
         dgdt = dx[3] / p["VG"]
-        spo = self.beta_cell_function * (x[11] + p["K"] * np.maximum(dgdt, 0.0) + _SB)
+        spo = self._phi(x) * (x[11] + p["K"] * np.maximum(dgdt, 0.0) + _SB)
         dx[10] = -p["gamma"] * x[10] + np.maximum(spo, 0.0)
         drive = p["beta"] * (glucose - GB_MGDL)
         dx[11] = np.where(drive >= -_SB, -p["alpha"] * (x[11] - drive), -p["alpha"] * (x[11] + _SB))
         dx[12] = -KSC_PER_MIN * (x[12] - x[3])
+        if self.glucotoxicity is not None:
+            dx[17], dx[18] = self.glucotoxicity.derivatives(glucose, x[17], x[18])
         return dx
 
     def steady_state(self, rapid_u_per_min: ArrayLike = 0.0, basal_u_per_min: ArrayLike = 0.0) -> FloatArray:
@@ -265,24 +279,18 @@ class DallaMan2007:
         u_r = self.insulin_input(np.broadcast_to(np.asarray(rapid_u_per_min, dtype=np.float64), (n,)))
         u_b = self.insulin_input(np.broadcast_to(np.asarray(basal_u_per_min, dtype=np.float64), (n,)))
 
-        def depots(model: AbsorptionModel, u: FloatArray) -> tuple[FloatArray, FloatArray]:
-            s1 = (1.0 - model.direct_fraction) * u / (model.k12_per_min + model.k1p_per_min)
-            s2 = (
-                (model.k12_per_min * s1 + model.direct_fraction * u) / model.k2p_per_min
-                if model.k2p_per_min
-                else 0 * u
-            )
-            return s1, s2
-
-        r1, r2 = depots(rapid, u_r)
-        b1, b2 = depots(basal, u_b)
+        r1, r2 = _depot_steady_state(rapid, u_r)
+        b1, b2 = _depot_steady_state(basal, u_b)
         ra_i = rapid.bioavailability * (rapid.k1p_per_min * r1 + rapid.k2p_per_min * r2)
         ra_i = ra_i + basal.bioavailability * (basal.k1p_per_min * b1 + basal.k2p_per_min * b2)
 
         def insulin_state(g: FloatArray) -> tuple[FloatArray, ...]:
             drive = p["beta"] * (g - GB_MGDL)
             y = np.where(drive >= -_SB, drive, -_SB)
-            secretion = np.maximum(self.beta_cell_function * (y + _SB), 0.0)
+            phi = self.beta_cell_function
+            if self.glucotoxicity is not None:
+                phi = phi * self.glucotoxicity.steady_factor(g)
+            secretion = np.maximum(phi * (y + _SB), 0.0)
             i_po = secretion / p["gamma"]
             he = np.clip(-p["m5"] * secretion + p["m6"], 0.0, _HE_MAX)
             m3 = he * p["m1"] / (1.0 - he)
@@ -317,7 +325,19 @@ class DallaMan2007:
             hi = np.where(res > 0, hi, mid)
         _, (y, i_po, i_l, i_p, insulin, x_act, g_p, g_t) = glucose_balance(0.5 * (lo + hi))
         z = np.zeros(n)
-        return np.array([z, z, z, g_p, g_t, i_l, i_p, insulin, insulin, x_act, i_po, y, g_p, r1, r2, b1, b2])
+        rows = [z, z, z, g_p, g_t, i_l, i_p, insulin, insulin, x_act, i_po, y, g_p, r1, r2, b1, b2]
+        if self.glucotoxicity is not None:
+            g = g_p / p["VG"]
+            rows += [g, self.glucotoxicity.steady_factor(g)]
+        return np.array(rows)
+
+
+def _depot_steady_state(model: AbsorptionModel, u: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Subcutaneous depots under a constant input ``u`` [pmol/kg/min]."""
+    s1 = (1.0 - model.direct_fraction) * u / (model.k12_per_min + model.k1p_per_min)
+    if model.k2p_per_min == 0.0:
+        return s1, np.zeros_like(u)
+    return s1, (model.k12_per_min * s1 + model.direct_fraction * u) / model.k2p_per_min
 
 
 @dataclass(slots=True)
