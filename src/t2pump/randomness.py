@@ -7,7 +7,8 @@ dependence on cohort size, chunking or which days are drawn together:
   SplitMix64 finaliser [1]_ in NumPy ``uint64`` arithmetic (wrapping multiplication), vectorised.
 * :func:`substream` hashes a key with a stream id, one stream per random quantity, so adding a
   quantity never shifts the draws of another. Stream ids: ``t2pump.behaviour`` 1-99,
-  ``t2pump.cohort`` 100-199, ``t2pump.devices.cgm`` 200-299; others take 300 and up.
+  ``t2pump.cohort`` 100-199, ``t2pump.devices.cgm`` 200-299, ``t2pump.simulation`` 300-399;
+  others take 400 and up.
 * :func:`uniform01` returns, for key ``k`` and counter ``c``, the SplitMix64 output at position
   ``c`` of the sequence that starts at ``k``, as a double in (0, 1).
 * :func:`normal_quantile` (AS241 [2]_) and :func:`truncated_standard_normal` turn uniforms into

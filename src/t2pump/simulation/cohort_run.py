@@ -12,7 +12,9 @@ One loop over minutes; every quantity is an array over patients. Each minute:
    device maximum; not the rounding to an increment) is counted in the ``bolus_capped`` signal;
 3. device: the pump delivers basal in whole pulses and boluses at its bolus speed; pens give the
    dose in the minute it is injected, and basal injections at their clock times when taken;
-4. physiology: :class:`~t2pump.physiology.dalla_man_2007.DallaManRun` advances with RK4.
+4. absorption: with patient ``seeds``, each delivery's absorbed exposure gets an independent
+   within-subject log-normal factor (see ``RAPID_PROXY_CV`` below);
+5. physiology: :class:`~t2pump.physiology.dalla_man_2007.DallaManRun` advances with RK4.
 
 Signals are recorded every ``record_every_min`` minutes (sums of insulin and carbohydrate over the
 period, glucose and IOB at its end), so memory grows with the trace asked for, not with the steps.
@@ -28,7 +30,9 @@ from numpy.typing import NDArray
 
 from t2pump.devices.cgm import CgmErrors
 from t2pump.errors import InputRangeError
+from t2pump.insulin.products import get_product
 from t2pump.physiology.dalla_man_2007 import DallaMan2007, DallaManRun
+from t2pump.randomness import SeedArray, lognormal_factor, normal_quantile, substream, uniform01
 from t2pump.simulation.engine import DEFAULT_SUBSTEPS, SimulationError, Trace, rk4_step
 from t2pump.therapy.cohort_therapy import CohortCsii, CohortMdi
 from t2pump.therapy.limits import ClampCode
@@ -48,6 +52,7 @@ class CohortInputs:
     announced_carbs_g: FloatArray
     reading_noise_mgdl: FloatArray | None = None
     basal_taken: NDArray[np.bool_] | None = None  # MDI: (n, n_days, injections per day)
+    seeds: SeedArray | None = None  # patients' keys (t2pump.randomness): turns absorption variability on
 
     def __post_init__(self) -> None:
         if self.carbs_g.shape != self.announced_carbs_g.shape or self.carbs_g.ndim != 2:
@@ -56,6 +61,25 @@ class CohortInputs:
                 (self.carbs_g.shape, self.announced_carbs_g.shape),
                 "carbs and announced carbs of the same (n, n_minutes) shape",
             )
+
+
+# Within-patient variability of absorbed exposure per delivery (log-normal, mean 1): each delivery,
+# a pump pulse or a pen injection, gets an independent factor with the product's within-subject CV
+# of exposure (t2pump.insulin.products: glargine U100 33 %, NPH 28 %, detemir 14 %, glargine U300
+# 17.4 %; rapid analogs 10 % from the Lyumjev label, the only rapid-analog figure found, applied to
+# all rapid analogs as a proxy). A once-daily depot therefore varies by the full CV, while a day of
+# basal pulses averages out (CV / sqrt(number of pulses)); no source shows the CV itself growing with
+# dose (docs/research_insulin_pk.md 4), so none is assumed.
+RAPID_PROXY_CV = 0.10
+_STREAM_RAPID = 300  # t2pump.randomness stream ids of the simulation (300-399)
+_STREAM_BASAL = 301
+
+
+def _exposure_factor(seeds: SeedArray, stream: int, k: int, cv: float) -> FloatArray:
+    if cv <= 0:
+        return np.ones(seeds.shape[0])
+    z = normal_quantile(uniform01(substream(seeds, stream), [k])[:, 0])
+    return lognormal_factor(z, np.full(seeds.shape[0], cv))
 
 
 class _IobBuffer:
@@ -105,6 +129,10 @@ class _CohortLoop:
         self.basal_acc = np.zeros(n)
         self.bolus_queue = np.zeros(n)
         self.cgm = cgm
+        self.seeds = inputs.seeds
+        rapid_cv = get_product(model.rapid_product).exposure_cv_within or RAPID_PROXY_CV
+        basal_cv = get_product(model.basal_product).exposure_cv_within or 0.0
+        self.cv = (rapid_cv, basal_cv)
         if cgm is not None:
             self.cgm_period = int(cgm.t_min[1] - cgm.t_min[0]) if cgm.t_min.size > 1 else 1
             if record_every_min % self.cgm_period:
@@ -182,7 +210,13 @@ class _CohortLoop:
     def step(self, k: int, substeps: int) -> None:
         basal_u, bolus_u, depot_u = self.deliver(k, self.decide(k))
         self.iob_buf.add(k, bolus_u)
-        step_inputs = self.run.begin_minute(self.x, self.inputs.carbs_g[:, k], basal_u + bolus_u, depot_u)
+        rapid_in, depot_in = basal_u + bolus_u, depot_u
+        if self.seeds is not None:
+            if np.any(rapid_in > 0):
+                rapid_in = rapid_in * _exposure_factor(self.seeds, _STREAM_RAPID, k, self.cv[0])
+            if np.any(depot_in > 0):
+                depot_in = depot_in * _exposure_factor(self.seeds, _STREAM_BASAL, k, self.cv[1])
+        step_inputs = self.run.begin_minute(self.x, self.inputs.carbs_g[:, k], rapid_in, depot_in)
         for _ in range(substeps):
             self.x = rk4_step(self.run.derivatives, self.x, 1.0 / substeps, *step_inputs)
         r = k // self.every

@@ -79,7 +79,9 @@ def prepare_cohort_run(
     events = draw_days(cohort.meals, cohort.adherence, cohort.activity, days, cohort.seeds)
     grid = to_minute_grid(events, n_min)
     basal_taken: NDArray[np.bool_] = events.basal_taken[:, :, None]
-    inputs = CohortInputs(grid["carbs_g_per_min"], grid["bolus_carbs_g"], basal_taken=basal_taken)
+    inputs = CohortInputs(
+        grid["carbs_g_per_min"], grid["bolus_carbs_g"], basal_taken=basal_taken, seeds=cohort.seeds
+    )
     cgm = sensor_errors(n_min, seeds=seeds_for(seed, cohort.patient_index), sensor=DEXCOM_G6)
     return CohortRun(cohort, model, therapy, inputs, cgm, days)
 
