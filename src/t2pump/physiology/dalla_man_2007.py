@@ -219,6 +219,7 @@ class DallaMan2007:
         rapid_pmol_kg_min: FloatArray,
         basal_pmol_kg_min: FloatArray,
         meal_d_mg: FloatArray,
+        si_factor: FloatArray | None = None,
     ) -> FloatArray:
         p = self.p
         dx = np.empty_like(x)
@@ -244,10 +245,11 @@ class DallaMan2007:
             dx[s1] = -(model.k12_per_min + model.k1p_per_min) * x[s1] + (1.0 - model.direct_fraction) * u
             dx[s2] = model.k12_per_min * x[s1] - model.k2p_per_min * x[s2] + model.direct_fraction * u
         # glucose
-        egp = np.maximum(p["kp1"] - p["kp2"] * x[3] - p["kp3"] * x[8] - p["kp4"] * x[10], 0.0)
+        si = 1.0 if si_factor is None else si_factor  # circadian / day-to-day variation of insulin action
+        egp = np.maximum(p["kp1"] - p["kp2"] * x[3] - si * p["kp3"] * x[8] - p["kp4"] * x[10], 0.0)
         renal = np.where(x[3] > p["ke2"], p["ke1"] * (x[3] - p["ke2"]), 0.0)
         dx[3] = egp + ra - p["Fcns"] - renal - p["k1"] * x[3] + p["k2"] * x[4]
-        uid = (p["Vm0"] + p["Vmx"] * x[9]) * x[4] / (p["Km0"] + x[4])
+        uid = (p["Vm0"] + si * p["Vmx"] * x[9]) * x[4] / (p["Km0"] + x[4])
         dx[4] = -uid + p["k1"] * x[3] - p["k2"] * x[4]
         # insulin kinetics with hepatic extraction
         secretion = p["gamma"] * x[10]
@@ -366,6 +368,7 @@ class DallaManRun:
         cho_g_per_min: FloatArray,
         rapid_u_per_min: FloatArray,
         basal_u_per_min: FloatArray | None = None,
+        si_factor: FloatArray | None = None,
     ) -> tuple[FloatArray, ...]:
         self.planned_g += cho_g_per_min
         to_eat = np.minimum(self.eat_rate_g_per_min, self.planned_g)
@@ -380,11 +383,12 @@ class DallaManRun:
             self.model.insulin_input(rapid_u_per_min),
             self.model.insulin_input(basal),
             self.meal_start_qsto_mg + self.meal_eaten_g * 1000.0,
+            np.ones_like(to_eat) if si_factor is None else si_factor,
         )
 
     def derivatives(self, x: FloatArray, *inputs: FloatArray) -> FloatArray:
-        cho, rapid, basal, meal_d = inputs
-        return self.model.derivatives(x, cho, rapid, basal, meal_d)
+        cho, rapid, basal, meal_d, si = inputs
+        return self.model.derivatives(x, cho, rapid, basal, meal_d, si)
 
     def plasma_glucose_mgdl(self, x: FloatArray) -> FloatArray:
         return self.model.plasma_glucose_mgdl(x)

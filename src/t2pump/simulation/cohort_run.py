@@ -14,7 +14,8 @@ One loop over minutes; every quantity is an array over patients. Each minute:
    dose in the minute it is injected, and basal injections at their clock times when taken;
 4. absorption: with patient ``seeds``, each delivery's absorbed exposure gets an independent
    within-subject log-normal factor (see ``RAPID_PROXY_CV`` below);
-5. physiology: :class:`~t2pump.physiology.dalla_man_2007.DallaManRun` advances with RK4.
+5. physiology: :class:`~t2pump.physiology.dalla_man_2007.DallaManRun` advances with RK4, insulin
+   action scaled by the patient's circadian and day-to-day factors when ``sensitivity`` is given.
 
 Signals are recorded every ``record_every_min`` minutes (sums of insulin and carbohydrate over the
 period, glucose and IOB at its end), so memory grows with the trace asked for, not with the steps.
@@ -32,6 +33,7 @@ from t2pump.devices.cgm import CgmErrors
 from t2pump.errors import InputRangeError
 from t2pump.insulin.products import get_product
 from t2pump.physiology.dalla_man_2007 import DallaMan2007, DallaManRun
+from t2pump.physiology.sensitivity_variation import SensitivityVariation
 from t2pump.randomness import SeedArray, lognormal_factor, normal_quantile, substream, uniform01
 from t2pump.simulation.engine import DEFAULT_SUBSTEPS, SimulationError, Trace, rk4_step
 from t2pump.therapy.cohort_therapy import CohortCsii, CohortMdi
@@ -110,6 +112,7 @@ class _CohortLoop:
         x0: FloatArray | None,
         record_every_min: int,
         cgm: CgmErrors | None,
+        sensitivity: SensitivityVariation | None = None,
     ) -> None:
         n, n_min = inputs.carbs_g.shape
         self.model, self.inputs, self.n = model, inputs, n
@@ -130,6 +133,10 @@ class _CohortLoop:
         self.bolus_queue = np.zeros(n)
         self.cgm = cgm
         self.seeds = inputs.seeds
+        self.sensitivity = sensitivity if inputs.seeds is not None else None
+        if self.sensitivity is not None and inputs.seeds is not None:
+            self.si_circadian = self.sensitivity.circadian_log_amplitudes(inputs.seeds)
+            self.si_day = self.sensitivity.day_factors(inputs.seeds, -(-n_min // int(MIN_PER_DAY)))
         rapid_cv = get_product(model.rapid_product).exposure_cv_within or RAPID_PROXY_CV
         basal_cv = get_product(model.basal_product).exposure_cv_within or 0.0
         self.cv = (rapid_cv, basal_cv)
@@ -216,7 +223,11 @@ class _CohortLoop:
                 rapid_in = rapid_in * _exposure_factor(self.seeds, _STREAM_RAPID, k, self.cv[0])
             if np.any(depot_in > 0):
                 depot_in = depot_in * _exposure_factor(self.seeds, _STREAM_BASAL, k, self.cv[1])
-        step_inputs = self.run.begin_minute(self.x, self.inputs.carbs_g[:, k], rapid_in, depot_in)
+        si = None
+        if self.sensitivity is not None:
+            day = self.si_day[:, k // int(MIN_PER_DAY)]
+            si = day * SensitivityVariation.circadian_factor(self.si_circadian, k)
+        step_inputs = self.run.begin_minute(self.x, self.inputs.carbs_g[:, k], rapid_in, depot_in, si)
         for _ in range(substeps):
             self.x = rk4_step(self.run.derivatives, self.x, 1.0 / substeps, *step_inputs)
         r = k // self.every
@@ -267,6 +278,7 @@ def simulate_cohort(
     substeps: int = DEFAULT_SUBSTEPS,
     cgm: CgmErrors | None = None,
     progress: Callable[[int], None] | None = None,
+    sensitivity: SensitivityVariation | None = None,
 ) -> Trace:
     """Simulate the cohort; see the module docstring. Raises SimulationError naming patient and minute."""
     n, n_min = inputs.carbs_g.shape
@@ -276,7 +288,7 @@ def simulate_cohort(
         )
     if record_every_min < 1 or n_min % record_every_min:
         raise InputRangeError("record_every_min", record_every_min, f"a divisor of the run length {n_min}")
-    loop = _CohortLoop(model, therapy, inputs, x0, record_every_min, cgm)
+    loop = _CohortLoop(model, therapy, inputs, x0, record_every_min, cgm, sensitivity)
     for k in range(n_min):
         loop.step(k, substeps)
         if progress is not None and (k + 1) % 60 == 0:

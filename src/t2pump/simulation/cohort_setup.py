@@ -23,6 +23,7 @@ from t2pump.devices.pen import get_pen
 from t2pump.errors import check_range, parse_enum
 from t2pump.insulin.curves import CurveKind, Oref0Curve
 from t2pump.physiology.dalla_man_2007 import DallaMan2007
+from t2pump.physiology.sensitivity_variation import SensitivityVariation
 from t2pump.simulation.cohort_run import CohortInputs, simulate_cohort
 from t2pump.simulation.engine import Trace
 from t2pump.therapy.cohort_therapy import CohortCsii, CohortMdi
@@ -50,7 +51,14 @@ class CohortRun:
     days: int
 
     def run(self, progress: Callable[[int], None] | None = None) -> Trace:
-        return simulate_cohort(self.model, self.therapy, self.inputs, cgm=self.cgm, progress=progress)
+        return simulate_cohort(
+            self.model,
+            self.therapy,
+            self.inputs,
+            cgm=self.cgm,
+            progress=progress,
+            sensitivity=SensitivityVariation(),
+        )
 
 
 def prepare_cohort_run(
