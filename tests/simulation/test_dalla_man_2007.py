@@ -145,3 +145,16 @@ def test_patient_alone_equals_patient_in_cohort_and_step_halving() -> None:
 def test_bad_patient_values_name_the_index() -> None:
     with pytest.raises(Exception, match=r"body_weight_kg\[1\]"):
         DallaMan2007.build(["a", "b"], [80.0, 5.0])
+
+
+@pytest.mark.property
+def test_from_a_perturbed_start_glucose_settles_back_to_the_basal_steady_state() -> None:
+    model = DallaMan2007.build(["p"], 80.0, 0.9, 0.8)
+    steady = model.steady_state()
+    start = steady.copy()
+    start[3] *= 1.4  # plasma glucose 40 % above its steady state, nothing else changed
+    start[12] *= 1.4
+    res = _run(model, np.zeros((1, 2 * 1440)), np.zeros((1, 2 * 1440)), start, substeps=1)
+    g_end = res["g"][-1, 0]
+    assert g_end == pytest.approx(float(model.plasma_glucose_mgdl(steady)[0]), abs=1.0)
+    assert np.max(np.abs(np.diff(res["g"][-120:, 0]))) < 0.01  # settled, not passing through
