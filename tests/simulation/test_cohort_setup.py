@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from t2pump.behaviour import draw_days, to_minute_grid
 from t2pump.cli.app import main
+from t2pump.simulation.cohort_run import CohortInputs, simulate_cohort
 from t2pump.simulation.cohort_setup import prepare_cohort_run
 from t2pump.simulation.trace_io import load_trace
 
@@ -62,3 +64,21 @@ def test_cli_cohort_json_summary_and_trace(tmp_path: Path, capsys: pytest.Captur
 def test_cli_unknown_cohort_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["simulate", "--cohort", "optimise", "--patients", "2"]) == 2
     assert "opt2mise" in capsys.readouterr().err
+
+
+@pytest.mark.property
+def test_streaming_behaviour_day_by_day_equals_the_whole_run_grid() -> None:
+    run = prepare_cohort_run("opt2mise", 4, 3, "mdi", seed=21)
+    cohort = run.cohort
+    events = draw_days(cohort.meals, cohort.adherence, cohort.activity, 3, cohort.seeds)
+    grid = to_minute_grid(events, 3 * 1440)
+    whole = CohortInputs(
+        grid["carbs_g_per_min"],
+        grid["bolus_carbs_g"],
+        basal_taken=events.basal_taken[:, :, None],
+        seeds=cohort.seeds,
+    )
+    streamed = simulate_cohort(run.model, run.therapy, run.inputs, cgm=run.cgm)
+    full = simulate_cohort(run.model, run.therapy, whole, cgm=run.cgm)
+    for name, signal in streamed.signals.items():
+        np.testing.assert_array_equal(signal, full.signals[name], err_msg=name)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -40,10 +41,11 @@ from t2pump.therapy.cohort_therapy import CohortCsii, CohortMdi
 from t2pump.therapy.limits import ClampCode
 from t2pump.units import MIN_PER_DAY, MIN_PER_H
 
-__all__ = ["CohortInputs", "simulate_cohort"]
+__all__ = ["CohortInputs", "InputSource", "simulate_cohort"]
 
 FloatArray = NDArray[np.float64]
 _EPS = 1e-9
+_DAY = int(MIN_PER_DAY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,24 @@ class CohortInputs:
     reading_noise_mgdl: FloatArray | None = None
     basal_taken: NDArray[np.bool_] | None = None  # MDI: (n, n_days, injections per day)
     seeds: SeedArray | None = None  # patients' keys (t2pump.randomness): turns absorption variability on
+
+    @property
+    def n_patients(self) -> int:
+        return int(self.carbs_g.shape[0])
+
+    @property
+    def n_minutes(self) -> int:
+        return int(self.carbs_g.shape[1])
+
+    def window(self, day: int) -> CohortInputs:
+        """The inputs of day ``day`` (views, no copy): minutes ``1440 day`` onwards, one day at most."""
+        lo = day * _DAY
+        hi = min(lo + _DAY, self.n_minutes)
+        noise = self.reading_noise_mgdl[:, lo:hi] if self.reading_noise_mgdl is not None else None
+        taken = self.basal_taken[:, day : day + 1] if self.basal_taken is not None else None
+        return CohortInputs(
+            self.carbs_g[:, lo:hi], self.announced_carbs_g[:, lo:hi], noise, taken, self.seeds
+        )
 
     def __post_init__(self) -> None:
         if self.carbs_g.shape != self.announced_carbs_g.shape or self.carbs_g.ndim != 2:
@@ -84,6 +104,22 @@ def _exposure_factor(seeds: SeedArray, stream: int, k: int, cv: float) -> FloatA
     return lognormal_factor(z, np.full(seeds.shape[0], cv))
 
 
+class InputSource(Protocol):
+    """Where the loop gets each day's behaviour: a whole-run :class:`CohortInputs`, or a stream that
+    draws each day when it is needed (memory for one day, whatever the run length)."""
+
+    @property
+    def n_patients(self) -> int: ...
+
+    @property
+    def n_minutes(self) -> int: ...
+
+    @property
+    def seeds(self) -> SeedArray | None: ...
+
+    def window(self, day: int) -> CohortInputs: ...
+
+
 class _IobBuffer:
     """Bolus insulin delivered over the last ``curve`` duration, to compute IOB at any minute."""
 
@@ -108,19 +144,18 @@ class _CohortLoop:
         self,
         model: DallaMan2007,
         therapy: CohortCsii | CohortMdi,
-        inputs: CohortInputs,
+        inputs: InputSource,
         x0: FloatArray | None,
         record_every_min: int,
         cgm: CgmErrors | None,
         sensitivity: SensitivityVariation | None = None,
     ) -> None:
-        n, n_min = inputs.carbs_g.shape
-        self.model, self.inputs, self.n = model, inputs, n
+        n, n_min = inputs.n_patients, inputs.n_minutes
+        self.model, self.source, self.n = model, inputs, n
+        self.day = -1
+        self.win = inputs.window(0)
         self.pump = therapy if isinstance(therapy, CohortCsii) else None
         self.mdi = therapy if isinstance(therapy, CohortMdi) else None
-        self.noise = (
-            inputs.reading_noise_mgdl if inputs.reading_noise_mgdl is not None else np.zeros((n, n_min))
-        )
         curve = therapy.active_insulin
         ages = np.arange(int(np.ceil(curve.duration_min)) + 1, dtype=float)
         self.iob_buf = _IobBuffer(n, curve.iob_fraction(ages))
@@ -161,9 +196,10 @@ class _CohortLoop:
     def reading(self, k: int) -> FloatArray:
         """The glucose the person sees at minute ``k``: the last CGM sample, or a meter (plasma) value."""
         if self.cgm is None:
-            return np.asarray(
-                self.model.interstitial_glucose_mgdl(self.x) + self.noise[:, k], dtype=np.float64
+            noise = (
+                self.win.reading_noise_mgdl[:, k % _DAY] if self.win.reading_noise_mgdl is not None else 0.0
             )
+            return np.asarray(self.model.interstitial_glucose_mgdl(self.x) + noise, dtype=np.float64)
         j = k // self.cgm_period
         sample = self.cgm.apply(self.model.interstitial_glucose_mgdl(self.x)[:, None], start=j)
         value = sample.glucose_mgdl[:, 0]
@@ -174,11 +210,11 @@ class _CohortLoop:
     def decide(self, k: int) -> FloatArray:
         """Meal-time doses: queued on the pump, returned (given now) for pens."""
         given_now = np.zeros(self.n)
-        due = self.inputs.announced_carbs_g[:, k] > 0
+        due = self.win.announced_carbs_g[:, k % _DAY] > 0
         if not np.any(due):
             return given_now
         reading = self.reading(k)
-        carbs = self.inputs.announced_carbs_g[:, k]
+        carbs = self.win.announced_carbs_g[:, k % _DAY]
         if self.pump is not None:
             dose, codes = self.pump.meal_bolus(carbs, reading, self.iob_buf.iob(k))
             self.bolus_queue += np.where(due, dose, 0.0)
@@ -207,14 +243,17 @@ class _CohortLoop:
             if tod == clock:
                 dose, _ = self.mdi.basal_injection(j)
                 taken = (
-                    self.inputs.basal_taken[:, k // int(MIN_PER_DAY), j]
-                    if self.inputs.basal_taken is not None
+                    self.win.basal_taken[:, 0, j]
+                    if self.win.basal_taken is not None
                     else np.ones(self.n, dtype=bool)
                 )
                 depot += np.where(taken, dose, 0.0)
         return zero, pen_bolus_u, depot
 
     def step(self, k: int, substeps: int) -> None:
+        if k // _DAY != self.day:
+            self.day = k // _DAY
+            self.win = self.source.window(self.day)
         basal_u, bolus_u, depot_u = self.deliver(k, self.decide(k))
         self.iob_buf.add(k, bolus_u)
         rapid_in, depot_in = basal_u + bolus_u, depot_u
@@ -227,13 +266,13 @@ class _CohortLoop:
         if self.sensitivity is not None:
             day = self.si_day[:, k // int(MIN_PER_DAY)]
             si = day * SensitivityVariation.circadian_factor(self.si_circadian, k)
-        step_inputs = self.run.begin_minute(self.x, self.inputs.carbs_g[:, k], rapid_in, depot_in, si)
+        step_inputs = self.run.begin_minute(self.x, self.win.carbs_g[:, k % _DAY], rapid_in, depot_in, si)
         for _ in range(substeps):
             self.x = rk4_step(self.run.derivatives, self.x, 1.0 / substeps, *step_inputs)
         r = k // self.every
         self.rec["insulin_basal"][:, r] += basal_u + depot_u
         self.rec["insulin_bolus"][:, r] += bolus_u
-        self.rec["carbs"][:, r] += self.inputs.carbs_g[:, k]
+        self.rec["carbs"][:, r] += self.win.carbs_g[:, k % _DAY]
         if (k + 1) % self.every == 0:
             self.record(k, r)
 
@@ -271,7 +310,7 @@ _SIGNALS = {
 def simulate_cohort(
     model: DallaMan2007,
     therapy: CohortCsii | CohortMdi,
-    inputs: CohortInputs,
+    inputs: InputSource,
     *,
     x0: FloatArray | None = None,  # default: the steady state under the arm's basal insulin
     record_every_min: int = 5,
@@ -281,7 +320,7 @@ def simulate_cohort(
     sensitivity: SensitivityVariation | None = None,
 ) -> Trace:
     """Simulate the cohort; see the module docstring. Raises SimulationError naming patient and minute."""
-    n, n_min = inputs.carbs_g.shape
+    n, n_min = inputs.n_patients, inputs.n_minutes
     if model.n_patients != n or therapy.n_patients != n:
         raise InputRangeError(
             "n_patients", (model.n_patients, therapy.n_patients, n), "the same number everywhere"

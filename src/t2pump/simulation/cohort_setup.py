@@ -30,7 +30,7 @@ from t2pump.therapy.cohort_therapy import CohortCsii, CohortMdi
 from t2pump.therapy.initial_settings import starting_csii, starting_mdi, starting_tdd
 from t2pump.units import MIN_PER_DAY
 
-__all__ = ["Arm", "CohortRun", "prepare_cohort_run", "summarise"]
+__all__ = ["Arm", "CohortRun", "StreamedBehaviour", "prepare_cohort_run", "summarise"]
 
 # The pump's and the pens' active insulin curve: oref0 rapid-acting, DIA 5 h (t2pump.insulin.curves).
 ACTIVE_INSULIN = Oref0Curve.from_settings(CurveKind.RAPID_ACTING, 5.0)
@@ -42,11 +42,43 @@ class Arm(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class StreamedBehaviour:
+    """Behaviour drawn one day at a time (memory for a day, whatever the run length).
+
+    Day ``d`` is drawn with day ``d - 1`` so that events of the previous day that spill past
+    midnight (a late dinner bolus) are kept; draws depend only on the seeds and the day.
+    """
+
+    cohort: Cohort
+    days: int
+
+    @property
+    def n_patients(self) -> int:
+        return self.cohort.n_patients
+
+    @property
+    def n_minutes(self) -> int:
+        return int(self.days * MIN_PER_DAY)
+
+    @property
+    def seeds(self) -> NDArray[np.uint64]:
+        return self.cohort.seeds
+
+    def window(self, day: int) -> CohortInputs:
+        c = self.cohort
+        first = max(day - 1, 0)
+        events = draw_days(c.meals, c.adherence, c.activity, day - first + 1, c.seeds, first_day=first)
+        grid = to_minute_grid(events, int(MIN_PER_DAY), t0_min=int(day * MIN_PER_DAY))
+        taken: NDArray[np.bool_] = events.basal_taken[:, -1:, None]
+        return CohortInputs(grid["carbs_g_per_min"], grid["bolus_carbs_g"], basal_taken=taken, seeds=c.seeds)
+
+
+@dataclass(frozen=True, slots=True)
 class CohortRun:
     cohort: Cohort
     model: DallaMan2007
     therapy: CohortCsii | CohortMdi
-    inputs: CohortInputs
+    inputs: StreamedBehaviour
     cgm: CgmErrors
     days: int
 
@@ -84,12 +116,7 @@ def prepare_cohort_run(
         therapy = starting_csii(get_envelope(pump_model), tdd, ACTIVE_INSULIN)
     else:
         therapy = starting_mdi(tdd, get_pen("lantus_solostar"), get_pen("novorapid_flexpen"), ACTIVE_INSULIN)
-    events = draw_days(cohort.meals, cohort.adherence, cohort.activity, days, cohort.seeds)
-    grid = to_minute_grid(events, n_min)
-    basal_taken: NDArray[np.bool_] = events.basal_taken[:, :, None]
-    inputs = CohortInputs(
-        grid["carbs_g_per_min"], grid["bolus_carbs_g"], basal_taken=basal_taken, seeds=cohort.seeds
-    )
+    inputs = StreamedBehaviour(cohort, days)
     cgm = sensor_errors(n_min, seeds=seeds_for(seed, cohort.patient_index), sensor=DEXCOM_G6)
     return CohortRun(cohort, model, therapy, inputs, cgm, days)
 
