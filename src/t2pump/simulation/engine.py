@@ -51,12 +51,18 @@ class MinuteModel(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Trace:
-    """Patients x time x signals. ``signals[name]`` has shape ``(n_patients, n_times)``."""
+    """Patients x time x signals. ``signals[name]`` has shape ``(n_patients, n_times)``.
+
+    ``t_min`` counts minutes from midnight of day 0 on the local wall clock; ``origin_date`` (ISO
+    ``YYYY-MM-DD``), when known, is the calendar date of day 0 (imports have one, simulations may not).
+    See docs/trace_format.md.
+    """
 
     t_min: NDArray[np.float64]
     patients: tuple[str, ...]
     signals: dict[str, FloatArray]
     units: dict[str, str]
+    origin_date: str | None = None
 
 
 def rk4_step(f: Callable[..., FloatArray], x: FloatArray, dt: float, *args: FloatArray) -> FloatArray:

@@ -36,7 +36,13 @@ def save_trace(trace: Trace, path: Path) -> None:
         if values.shape != (n_patients, n_times):
             raise InputRangeError(f"trace.signals[{name}].shape", values.shape, f"({n_patients}, {n_times})")
         columns[name] = values.reshape(-1)
-    meta = {"units": trace.units, "version": __version__, "n_patients": n_patients, "n_times": n_times}
+    meta = {
+        "units": trace.units,
+        "version": __version__,
+        "n_patients": n_patients,
+        "n_times": n_times,
+        "origin_date": trace.origin_date,
+    }
     table = pa.table(columns).replace_schema_metadata({_META_KEY: json.dumps(meta).encode()})
     path = Path(path)
     fd, tmp = tempfile.mkstemp(
@@ -64,4 +70,10 @@ def load_trace(path: Path) -> Trace:
     patients = table.column("patient").to_pylist()[::m]
     t_min = table.column("t_min").to_numpy()[:m].astype(np.float64)
     signals = {name: table.column(name).to_numpy().reshape(n, m).astype(np.float64) for name in meta["units"]}
-    return Trace(t_min=t_min, patients=tuple(patients), signals=signals, units=dict(meta["units"]))
+    return Trace(
+        t_min=t_min,
+        patients=tuple(patients),
+        signals=signals,
+        units=dict(meta["units"]),
+        origin_date=meta.get("origin_date"),
+    )
