@@ -11,7 +11,7 @@ import sys
 import typer
 from typer.exceptions import TyperException
 
-from t2pump.cli import bolus, demo, iob, simulate
+from t2pump.cli import bolus, demo, iob, metrics, report, simulate
 from t2pump.errors import T2pumpError
 
 __all__ = ["app", "main"]
@@ -33,6 +33,10 @@ app.command("bolus", help="Bolus calculator: full breakdown, limits and confirma
 app.command("simulate", help="Run a patient model on a scenario (plasma glucose every minute).")(
     simulate.simulate_command
 )
+app.command("metrics", help="Consensus CGM metrics of device exports, one result per patient.")(
+    metrics.metrics_command
+)
+app.add_typer(report.report_app, name="report", help="Reports: the one-page AGP (PDF or PNG, fr/en).")
 app.command("demo", help="Program a pump, run a day, print deliveries, IOB and a bolus calculation.")(
     demo.demo_command
 )

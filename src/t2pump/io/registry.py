@@ -1,0 +1,161 @@
+"""The formats t2pump reads, their detection, and reading files into traces."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from t2pump.errors import InputRangeError
+from t2pump.io._records import PatientRecords, build_trace
+from t2pump.io._text import Source, decode, first_lines, stem_of
+from t2pump.io.carelink import read_carelink, sniff_carelink
+from t2pump.io.clarity import read_clarity, sniff_clarity
+from t2pump.io.iglu import read_iglu, sniff_iglu
+from t2pump.io.libreview import read_libreview, sniff_libreview
+from t2pump.io.nightscout import read_nightscout, sniff_nightscout
+from t2pump.io.tconnect import read_tconnect, sniff_tconnect
+from t2pump.io.tidepool import read_tidepool, sniff_tidepool
+from t2pump.simulation.engine import Trace
+
+__all__ = ["AUTO", "FORMATS", "ImportFormat", "detect_format", "read_bytes", "read_file", "read_files"]
+
+AUTO = "auto"
+_SNIFF_CHARS = 65_536  # detection reads the start of a file only
+
+
+@dataclass(frozen=True, slots=True)
+class ImportFormat:
+    """One export format: ``sniff(head)`` is None when the file's start matches, else the reason."""
+
+    name: str
+    title: str
+    sniff: Callable[[str], str | None]
+    read: Callable[[Source], list[PatientRecords]]
+    multi_patient: bool = False  # the file names its patients (else one patient, id = file stem)
+
+
+# Detection order: the most specific signatures first.
+FORMATS: dict[str, ImportFormat] = {
+    f.name: f
+    for f in (
+        ImportFormat("tconnect", "Tandem t:connect Therapy Timeline CSV", sniff_tconnect, read_tconnect),
+        ImportFormat("carelink", "Medtronic CareLink CSV", sniff_carelink, read_carelink),
+        ImportFormat("libreview", "Abbott LibreView CSV", sniff_libreview, read_libreview),
+        ImportFormat("clarity", "Dexcom Clarity CSV", sniff_clarity, read_clarity),
+        ImportFormat("tidepool", "Tidepool JSON", sniff_tidepool, read_tidepool),
+        ImportFormat("nightscout", "Nightscout entries/treatments JSON", sniff_nightscout, read_nightscout),
+        ImportFormat("iglu", "iglu CSV id,time,gl", sniff_iglu, read_iglu, multi_patient=True),
+    )
+}
+
+
+def _zone(tz: str | ZoneInfo | None) -> ZoneInfo | None:
+    if tz is None or isinstance(tz, ZoneInfo):
+        return tz
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputRangeError("tz", tz, "an IANA time zone such as Europe/Paris") from None
+
+
+def _detect(text: str, name: str) -> ImportFormat:
+    head = text[:_SNIFF_CHARS]
+    reasons = []
+    for f in FORMATS.values():
+        why = f.sniff(head)
+        if why is None:
+            return f
+        reasons.append(f"{f.name} ({why})")
+    raise InputRangeError(
+        f"{name}:1", first_lines(text, 1)[0][:80], "one of the formats: " + "; ".join(reasons)
+    )
+
+
+def _format(fmt: str, text: str, name: str) -> ImportFormat:
+    if fmt == AUTO:
+        return _detect(text, name)
+    if fmt not in FORMATS:
+        raise InputRangeError("format", fmt, "auto or one of " + ", ".join(FORMATS))
+    return FORMATS[fmt]
+
+
+def _read_bytes(
+    data: bytes, name: str, fmt: str, tz: ZoneInfo | None, patient_id: str | None
+) -> tuple[ImportFormat, list[PatientRecords]]:
+    text = decode(data, name)
+    f = _format(fmt, text, name)
+    source = Source(name=name, text=text, patient_id=patient_id or stem_of(name), tz=tz)
+    records = [r for r in f.read(source) if r.all_times().shape[0] > 0]
+    if not records:
+        raise InputRangeError(name, f"no readings, doses or carbohydrate ({f.title})", "at least one record")
+    return f, records
+
+
+def _load(path: str | Path) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise InputRangeError(str(path), exc.strerror or str(exc), "a readable file") from None
+
+
+def detect_format(path: str | Path) -> str:
+    """The name of ``path``'s format (a key of :data:`FORMATS`), or an error listing every format tried."""
+    name = str(path)
+    return _detect(decode(_load(path), name), name).name
+
+
+def read_bytes(
+    data: bytes,
+    name: str,
+    fmt: str = AUTO,
+    *,
+    tz: str | ZoneInfo | None = None,
+    patient_id: str | None = None,
+) -> list[Trace]:
+    """Read an export held in memory (an upload); ``name`` is its file name (id and errors)."""
+    _, records = _read_bytes(data, name, fmt, _zone(tz), patient_id)
+    return [build_trace(r, name) for r in records]
+
+
+def read_file(
+    path: str | Path, fmt: str = AUTO, *, tz: str | ZoneInfo | None = None, patient_id: str | None = None
+) -> list[Trace]:
+    """One trace per patient of ``path`` (see :mod:`t2pump.io` for the rules)."""
+    return read_files([path], fmt, tz=tz, patient_id=patient_id)
+
+
+def read_files(
+    paths: Sequence[str | Path],
+    fmt: str = AUTO,
+    *,
+    tz: str | ZoneInfo | None = None,
+    patient_id: str | None = None,
+) -> list[Trace]:
+    """One trace per patient id over all ``paths``: records of one id are merged (later files later).
+
+    A single-patient export's id is ``patient_id`` if given, else its file stem. Two different
+    files whose default ids (stems) agree are an error rather than a silent merge: give
+    ``patient_id`` to merge them (e.g. a Nightscout entries and treatments file).
+    """
+    zone = _zone(tz)
+    merged: dict[str, PatientRecords] = {}
+    origin: dict[str, tuple[str, bool]] = {}  # id -> (first file, id came from the file name)
+    for path in paths:
+        name = str(path)
+        f, records = _read_bytes(_load(path), name, fmt, zone, patient_id)
+        by_stem = patient_id is None and not f.multi_patient
+        for rec in records:
+            if rec.patient not in merged:
+                merged[rec.patient], origin[rec.patient] = rec, (name, by_stem)
+                continue
+            first, first_by_stem = origin[rec.patient]
+            if (by_stem or first_by_stem) and first != name:
+                raise InputRangeError(
+                    name,
+                    rec.patient,
+                    f"a patient id different from {first}'s (rename a file or pass patient_id)",
+                )
+            merged[rec.patient].extend(rec)
+    return [build_trace(r, origin[r.patient][0]) for r in merged.values()]
