@@ -17,24 +17,10 @@ per-day values ``(n_patients, n_days)``. Time is in minutes from midnight of day
 Randomness (documented choice)
 ------------------------------
 A patient's draws depend only on (run seed, patient index), never on the cohort size, on how the
-cohort is chunked or on which days are drawn together. Instead of one ``np.random.Generator`` per
-patient (which would need a Python loop over patients), random numbers are **counter-based**:
-
-* :func:`patient_seeds` hashes (run seed, patient index) into one 64-bit key per patient with the
-  SplitMix64 finaliser [1]_ in NumPy ``uint64`` arithmetic (wrapping multiplication), vectorised
-  over indices.
-* :func:`substream` hashes a key with a stream id, one stream per random quantity (the
-  :class:`Stream` registry below; ``t2pump.cohort`` uses ids 100-199, other modules should
-  take 200 and up), so adding a quantity never shifts the draws of another.
-* :func:`uniform01` returns, for key ``k`` and counter ``c``, the SplitMix64 output at position
-  ``c`` of the sequence that starts at ``k``: ``mix64(k + (c + 1) * 0x9E3779B97F4A7C15)``, top 53
-  bits, mapped into the open interval (0, 1). Counters are the event position (day x 4 + meal
-  slot, or the day), so day ``d`` of a patient is the same whether 7 or 180 days are drawn and
-  whatever ``first_day`` is. Two patients' sequences are shifted copies of one SplitMix64
-  sequence at offsets that are hash values; they overlap within ``C`` counters with probability
-  about ``C / 2**64``.
-* Normal deviates come from one uniform each through the inverse normal CDF (Wichura's AS241,
-  :func:`normal_quantile`), so truncated normals need no rejection loop.
+cohort is chunked or on which days are drawn together: counter-based numbers from
+:mod:`t2pump.randomness` (SplitMix64 [1]_ keys per patient and per :class:`Stream`, inverse-CDF
+normals [2]_). Counters are the event position (day x 4 + meal slot, or the day), so day ``d`` of a
+patient is the same whether 7 or 180 days are drawn and whatever ``first_day`` is.
 
 References
 ----------

@@ -57,6 +57,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from t2pump.errors import InputRangeError, check_array_range
 from t2pump.insulin.products import AbsorptionModel, InsulinClass, get_product
+from t2pump.physiology.meal import gastric_emptying_rate
 from t2pump.physiology.progression import Glucotoxicity
 from t2pump.units import PMOL_PER_U
 
@@ -224,15 +225,7 @@ class DallaMan2007:
         p = self.p
         dx = np.empty_like(x)
         # meal absorption (gastric emptying with b, d at the actual meal size D)
-        qsto = x[0] + x[1]
-        has_meal = meal_d_mg > 0
-        dbar = np.where(has_meal, meal_d_mg, 1.0)
-        aa = 5.0 / (2.0 * dbar * (1.0 - p["b"]))
-        cc = 5.0 / (2.0 * dbar * p["d"])
-        kempt = p["kmin"] + (p["kmax"] - p["kmin"]) / 2.0 * (
-            np.tanh(aa * (qsto - p["b"] * dbar)) - np.tanh(cc * (qsto - p["d"] * dbar)) + 2.0
-        )
-        kempt = np.where(has_meal, kempt, p["kmax"])
+        kempt = gastric_emptying_rate(x[0] + x[1], meal_d_mg, p["kmax"], p["kmin"], p["b"], p["d"])
         dx[0] = -p["kmax"] * x[0] + cho_mg_per_min
         dx[1] = p["kmax"] * x[0] - kempt * x[1]
         dx[2] = kempt * x[1] - p["kabs"] * x[2]

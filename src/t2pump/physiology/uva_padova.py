@@ -55,6 +55,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from t2pump.errors import InputRangeError
+from t2pump.physiology.meal import gastric_emptying_rate
 from t2pump.units import PMOL_PER_U
 
 __all__ = ["EAT_RATE_G_PER_MIN", "STATE_NAMES", "UvaPadova2008", "UvaPadovaRun", "patient_names"]
@@ -145,15 +146,7 @@ class UvaPadova2008:
         """dx/dt for all patients; ``meal_d_mg`` is D of gastric emptying (0: no meal)."""
         p = self.p
         dx = np.empty_like(x)
-        qsto = x[0] + x[1]
-        has_meal = meal_d_mg > 0
-        dbar = np.where(has_meal, meal_d_mg, 1.0)
-        aa = 5.0 / (2.0 * dbar * (1.0 - p["b"]))
-        cc = 5.0 / (2.0 * dbar * p["d"])
-        kgut_meal = p["kmin"] + (p["kmax"] - p["kmin"]) / 2.0 * (
-            np.tanh(aa * (qsto - p["b"] * dbar)) - np.tanh(cc * (qsto - p["d"] * dbar)) + 2.0
-        )
-        kgut = np.where(has_meal, kgut_meal, p["kmax"])
+        kgut = gastric_emptying_rate(x[0] + x[1], meal_d_mg, p["kmax"], p["kmin"], p["b"], p["d"])
         dx[0] = -p["kmax"] * x[0] + cho_mg_per_min
         dx[1] = p["kmax"] * x[0] - kgut * x[1]
         dx[2] = kgut * x[1] - p["kabs"] * x[2]
