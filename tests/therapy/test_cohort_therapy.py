@@ -10,11 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from t2pump.devices.envelope import get_envelope
+from t2pump.devices.pen import get_pen
 from t2pump.devices.pump import Pump, PumpSettings
+from t2pump.errors import InputRangeError
 from t2pump.insulin.curves import CurveKind, Oref0Curve
 from t2pump.schedule import DailySchedule
 from t2pump.therapy.bolus import BolusRequest, BolusSettings, calculate_bolus
-from t2pump.therapy.cohort_therapy import CohortCsii
+from t2pump.therapy.cohort_therapy import CohortCsii, CohortMdi
 from t2pump.therapy.limits import ClampCode, TherapyLimits, limit_bolus, limit_bolus_array
 
 pytestmark = pytest.mark.property
@@ -86,3 +88,22 @@ def test_array_limits_equal_scalar_limits(requested: float, patient_max: float, 
     rule_ids = {c.rule_id for c in scalar.clamps}
     assert bool(codes[0] & ClampCode.PATIENT_MAX) == ("limits.bolus.patient_max" in rule_ids)
     assert bool(codes[0] & ClampCode.DEVICE_MAX) == ("limits.bolus.device_max" in rule_ids)
+
+
+def test_mdi_calculator_settings_are_checked_like_the_pump_arm() -> None:
+    curve = Oref0Curve.from_settings(CurveKind.RAPID_ACTING, 5.0)
+    with pytest.raises(InputRangeError, match=r"isf_mgdl_per_u\[1\]"):
+        CohortMdi(
+            "glargine_u100",
+            (1320,),
+            np.array([[40.0], [50.0]]),
+            get_pen("lantus_solostar"),
+            "aspart",
+            get_pen("novorapid_flexpen"),
+            np.array([5.0, 5.0]),
+            np.array([20.0, 0.5]),
+            np.full(2, 100.0),
+            np.full(2, 120.0),
+            np.full(2, 75.0),
+            curve,
+        )

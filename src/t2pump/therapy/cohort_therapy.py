@@ -9,6 +9,7 @@ vectorised rule gives the single-patient result patient by patient.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -56,6 +57,56 @@ def _grid(schedules: list[DailySchedule]) -> FloatArray:
     return np.array([s.value_at(t) for s in schedules])
 
 
+class _WizardSettings(Protocol):
+    """The calculator settings both arms carry, per patient."""
+
+    @property
+    def carb_ratio_g_per_u(self) -> FloatArray: ...
+
+    @property
+    def isf_mgdl_per_u(self) -> FloatArray: ...
+
+    @property
+    def target_low_mgdl(self) -> FloatArray: ...
+
+    @property
+    def target_high_mgdl(self) -> FloatArray: ...
+
+    @property
+    def patient_max_bolus_u(self) -> FloatArray: ...
+
+
+def _check_wizard_settings(s: _WizardSettings) -> None:
+    check_array_range("carb_ratio_g_per_u", s.carb_ratio_g_per_u, *GUARDRAILS["carb_ratio_g_per_u"].absolute)
+    check_array_range("isf_mgdl_per_u", s.isf_mgdl_per_u, *GUARDRAILS["isf_mgdl_per_u"].absolute)
+    check_array_range("target_low_mgdl", s.target_low_mgdl, *GUARDRAILS["target_mgdl"].absolute)
+    check_array_range("target_high_mgdl", s.target_high_mgdl, *GUARDRAILS["target_mgdl"].absolute)
+    check_array_range("patient_max_bolus_u", s.patient_max_bolus_u, 0.0, GUARDRAILS["bolus_u"].absolute[1])
+
+
+def _wizard_dose(
+    s: _WizardSettings,
+    carbs_g: FloatArray,
+    glucose_mgdl: FloatArray,
+    iob_u: FloatArray,
+    device_max_u: FloatArray,
+    step_u: float,
+) -> tuple[FloatArray, NDArray[np.int64]]:
+    """The wizard's dose through the limits (array forms of therapy.limits): (doses, clamp codes)."""
+    raw = wizard_bolus_array(
+        carbs_g,
+        glucose_mgdl,
+        iob_u,
+        s.carb_ratio_g_per_u,
+        s.isf_mgdl_per_u,
+        s.target_low_mgdl,
+        s.target_high_mgdl,
+    )
+    return limit_bolus_array(
+        raw, patient_max_u=s.patient_max_bolus_u, device_max_u=device_max_u, step_u=step_u
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class CohortCsii:
     """Pump therapy for ``n`` patients: basal programs on the half-hour grid, wizard settings, limits."""
@@ -89,15 +140,7 @@ class CohortCsii:
                 float(self.basal_u_per_h[i, j]),
                 f"a multiple of the {self.envelope.name} basal increment",
             )
-        check_array_range(
-            "carb_ratio_g_per_u", self.carb_ratio_g_per_u, *GUARDRAILS["carb_ratio_g_per_u"].absolute
-        )
-        check_array_range("isf_mgdl_per_u", self.isf_mgdl_per_u, *GUARDRAILS["isf_mgdl_per_u"].absolute)
-        check_array_range("target_low_mgdl", self.target_low_mgdl, *GUARDRAILS["target_mgdl"].absolute)
-        check_array_range("target_high_mgdl", self.target_high_mgdl, *GUARDRAILS["target_mgdl"].absolute)
-        check_array_range(
-            "patient_max_bolus_u", self.patient_max_bolus_u, 0.0, GUARDRAILS["bolus_u"].absolute[1]
-        )
+        _check_wizard_settings(self)
         check_array_range("pump_max_bolus_u", self.pump_max_bolus_u, 0.0, self.envelope.bolus_max_u * f)
 
     def _basal_steps(self, rates: FloatArray) -> FloatArray:
@@ -164,20 +207,8 @@ class CohortCsii:
         self, carbs_g: FloatArray, glucose_mgdl: FloatArray, bolus_iob_u: FloatArray
     ) -> tuple[FloatArray, NDArray[np.int64]]:
         """Wizard bolus through the limits: (doses, clamp codes)."""
-        raw = wizard_bolus_array(
-            carbs_g,
-            glucose_mgdl,
-            bolus_iob_u,
-            self.carb_ratio_g_per_u,
-            self.isf_mgdl_per_u,
-            self.target_low_mgdl,
-            self.target_high_mgdl,
-        )
-        return limit_bolus_array(
-            raw,
-            patient_max_u=self.patient_max_bolus_u,
-            device_max_u=self.pump_max_bolus_u,
-            step_u=self.bolus_step_u,
+        return _wizard_dose(
+            self, carbs_g, glucose_mgdl, bolus_iob_u, self.pump_max_bolus_u, self.bolus_step_u
         )
 
 
@@ -202,6 +233,7 @@ class CohortMdi:
         if not 1 <= len(self.basal_clock_min) <= 2:
             raise InputRangeError("basal_clock_min", self.basal_clock_min, "1 or 2 injections a day")
         check_array_range("basal_dose_u", self.basal_dose_u, 0.0, GUARDRAILS["injection_u"].absolute[1], "U")
+        _check_wizard_settings(self)
 
     @property
     def n_patients(self) -> int:
@@ -214,18 +246,5 @@ class CohortMdi:
     def meal_dose(
         self, carbs_g: FloatArray, glucose_mgdl: FloatArray, iob_u: FloatArray
     ) -> tuple[FloatArray, NDArray[np.int64]]:
-        raw = wizard_bolus_array(
-            carbs_g,
-            glucose_mgdl,
-            iob_u,
-            self.carb_ratio_g_per_u,
-            self.isf_mgdl_per_u,
-            self.target_low_mgdl,
-            self.target_high_mgdl,
-        )
-        return limit_bolus_array(
-            raw,
-            patient_max_u=self.patient_max_bolus_u,
-            device_max_u=np.full(raw.shape, GUARDRAILS["bolus_u"].absolute[1]),
-            step_u=self.rapid_pen.step_u,
-        )
+        pen_max = np.full(carbs_g.shape, GUARDRAILS["bolus_u"].absolute[1])  # a pen dose is split, not capped
+        return _wizard_dose(self, carbs_g, glucose_mgdl, iob_u, pen_max, self.rapid_pen.step_u)
