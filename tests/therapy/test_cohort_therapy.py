@@ -17,7 +17,14 @@ from t2pump.insulin.curves import CurveKind, Oref0Curve
 from t2pump.schedule import DailySchedule
 from t2pump.therapy.bolus import BolusRequest, BolusSettings, calculate_bolus
 from t2pump.therapy.cohort_therapy import CohortCsii, CohortMdi
-from t2pump.therapy.limits import ClampCode, TherapyLimits, limit_bolus, limit_bolus_array
+from t2pump.therapy.limits import (
+    ClampCode,
+    TherapyLimits,
+    limit_basal_rate,
+    limit_basal_rate_array,
+    limit_bolus,
+    limit_bolus_array,
+)
 
 pytestmark = pytest.mark.property
 
@@ -107,3 +114,20 @@ def test_mdi_calculator_settings_are_checked_like_the_pump_arm() -> None:
             np.full(2, 75.0),
             curve,
         )
+
+
+@settings(max_examples=60, deadline=None)
+@given(requested=st.floats(-2, 60), model=st.sampled_from(["medtronic_minimed_780g", "ypsomed_ypsopump"]))
+def test_array_basal_limits_equal_scalar_basal_limits(requested: float, model: str) -> None:
+    pump = Pump(get_envelope(model), PumpSettings(max_basal_u_per_h=10.0, max_bolus_u=10.0))
+    limits = TherapyLimits()
+    scalar = limit_basal_rate(requested, device=pump, limits=limits)
+    capped = min(max(requested, 0.0), 40.0, limits.max_basal_u_per_h, pump.max_basal_u_per_h)
+    step = pump.basal_increments.step_at(capped)
+    arr, _ = limit_basal_rate_array(
+        np.array([requested]),
+        patient_max_u_per_h=limits.max_basal_u_per_h,
+        device_max_u_per_h=pump.max_basal_u_per_h,
+        step_u_per_h=step,
+    )
+    assert arr[0] == pytest.approx(scalar.units, abs=1e-9)

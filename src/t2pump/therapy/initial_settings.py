@@ -32,6 +32,7 @@ from t2pump.devices.pen import Pen
 from t2pump.errors import check_array_range
 from t2pump.insulin.curves import ActionCurve
 from t2pump.therapy.cohort_therapy import CohortCsii, CohortMdi
+from t2pump.therapy.limits import TherapyLimits, limit_basal_rate_array
 
 __all__ = ["BASAL_FRACTION", "NAIVE_U_PER_KG", "starting_csii", "starting_mdi", "starting_tdd"]
 
@@ -67,9 +68,13 @@ def starting_csii(
     step = np.full(rate.shape, envelope.basal_increments.bands[0][1])
     for start, s in envelope.basal_increments.bands[1:]:
         step = np.where(rate + 1e-9 >= start, s, step)
-    rate = np.round(np.floor(rate / step + 1e-9) * step, 10)
-    lo, hi = envelope.basal_rate_range_u_per_h
-    rate = np.clip(rate, lo, hi)
+    rate, _ = limit_basal_rate_array(
+        rate,
+        patient_max_u_per_h=TherapyLimits().max_basal_u_per_h,
+        device_max_u_per_h=envelope.basal_rate_range_u_per_h[1],
+        step_u_per_h=step,
+    )
+    rate = np.maximum(rate, envelope.basal_rate_range_u_per_h[0])  # the pump's lowest programmable rate
     ratio, isf, low, high = _calculator(tdd)
     n = tdd.shape[0]
     return CohortCsii(

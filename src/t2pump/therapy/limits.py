@@ -55,6 +55,7 @@ __all__ = [
     "check_prescribed_dose",
     "check_setting",
     "limit_basal_rate",
+    "limit_basal_rate_array",
     "limit_bolus",
     "limit_bolus_array",
     "limit_injection",
@@ -437,7 +438,10 @@ class ClampCode(IntFlag):
 
 
 def _limit_array(
-    requested_u: NDArray[np.float64], caps: list[tuple[ClampCode, object]], step_u: float, field: str
+    requested_u: NDArray[np.float64],
+    caps: list[tuple[ClampCode, object]],
+    step_u: float | NDArray[np.float64],
+    field: str,
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     x = np.asarray(requested_u, dtype=np.float64)
     if not np.all(np.isfinite(x)):
@@ -473,6 +477,22 @@ def limit_bolus_array(
         (ClampCode.DEVICE_MAX, device_max_u),
     ]
     return _limit_array(requested_u, caps, step_u, "bolus_u")
+
+
+def limit_basal_rate_array(
+    requested_u_per_h: NDArray[np.float64],
+    *,
+    patient_max_u_per_h: float | NDArray[np.float64],
+    device_max_u_per_h: float | NDArray[np.float64],
+    step_u_per_h: float | NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """:func:`limit_basal_rate` for many patients: hard, patient and device maxima, then the increment."""
+    caps: list[tuple[ClampCode, object]] = [
+        (ClampCode.HARD_LIMIT, GUARDRAILS["basal_rate_u_per_h"].absolute[1]),
+        (ClampCode.PATIENT_MAX, patient_max_u_per_h),
+        (ClampCode.DEVICE_MAX, device_max_u_per_h),
+    ]
+    return _limit_array(requested_u_per_h, caps, step_u_per_h, "basal_rate_u_per_h")
 
 
 def limit_injection_array(
