@@ -3,7 +3,8 @@
 ``mutate(data, rnd)`` applies 1-3 random edits to a valid export: byte edits, line edits (delete,
 duplicate, swap, replace with junk) and field edits that put a tricky token into a CSV field or a
 JSON value. ``python tests/io/io_fuzz_mutations.py`` rewrites tests/fixtures/exports/fuzz_corpus
-(files and expected.json) from a fixed seed.
+(files and expected.json) from a fixed seed; each seed file has its own random stream (seeded by
+its name), so adding or editing one seed file leaves the other seeds' corpus files as they were.
 """
 
 from __future__ import annotations
@@ -17,15 +18,22 @@ from pathlib import Path
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
 CORPUS = FIXTURES / "fuzz_corpus"
 
-# Fixture of each format (the seed files of the fuzzing).
+# The seed files of the fuzzing: corpus prefix -> (format, fixture). One per format, plus one
+# per layout variant of a format (CareLink's three layouts, Nightscout profiles and pump records).
 SEEDS = {
-    "clarity": "clarity_mgdl.csv",
-    "libreview": "libreview_fr_mmol.csv",
-    "carelink": "carelink_780g_eu.csv",
-    "tconnect": "tconnect.csv",
-    "nightscout": "nightscout_treatments.json",
-    "tidepool": "tidepool.json",
-    "iglu": "iglu_two_patients.csv",
+    "clarity": ("clarity", "clarity_mgdl.csv"),
+    "libreview": ("libreview", "libreview_fr_mmol.csv"),
+    "carelink": ("carelink", "carelink_780g_eu.csv"),
+    "tconnect": ("tconnect", "tconnect.csv"),
+    "nightscout": ("nightscout", "nightscout_treatments.json"),
+    "tidepool": ("tidepool", "tidepool.json"),
+    "iglu": ("iglu", "iglu_two_patients.csv"),
+    "carelinkUS": ("carelink", "carelink_current_us.csv"),
+    "carelinkLegacy": ("carelink", "carelink_legacy.csv"),
+    "carelinkLegacyEU": ("carelink", "carelink_legacy_eu.csv"),
+    "nightscoutProfile": ("nightscout", "nightscout_profile.json"),
+    "nightscoutAll": ("nightscout", "nightscout_all_in_one.json"),
+    "nightscoutPump": ("nightscout", "nightscout_pump_treatments.json"),
 }
 
 TOKENS = [
@@ -147,12 +155,14 @@ def write_corpus(per_format: int = 6, seed: int = 20240601) -> None:
     from t2pump.io import read_bytes  # noqa: PLC0415
 
     CORPUS.mkdir(exist_ok=True)
-    rnd = random.Random(seed)
+    for old in CORPUS.iterdir():
+        old.unlink()
     expected: dict[str, str] = {}
-    for fmt, seed_name in SEEDS.items():
+    for prefix, (fmt, seed_name) in SEEDS.items():
+        rnd = random.Random(f"{seed}:{prefix}")
         data = (FIXTURES / seed_name).read_bytes()
         for n in range(per_format):
-            name = f"{fmt}-{n:02d}{Path(seed_name).suffix}"
+            name = f"{prefix}-{n:02d}{Path(seed_name).suffix}"
             mutated = mutate(data, rnd)
             (CORPUS / name).write_bytes(mutated)
             try:

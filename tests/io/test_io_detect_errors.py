@@ -22,9 +22,14 @@ DETECTED = {
     "libreview_fr_mmol.csv": "libreview",
     "carelink_780g_eu.csv": "carelink",
     "carelink_legacy.csv": "carelink",
+    "carelink_legacy_eu.csv": "carelink",
+    "carelink_current_us.csv": "carelink",
     "tconnect.csv": "tconnect",
     "nightscout_entries.json": "nightscout",
     "nightscout_treatments.json": "nightscout",
+    "nightscout_pump_treatments.json": "nightscout",
+    "nightscout_profile.json": "nightscout",
+    "nightscout_all_in_one.json": "nightscout",
     "tidepool.json": "tidepool",
     "iglu_two_patients.csv": "iglu",
 }
@@ -33,6 +38,8 @@ DETECTED = {
 @pytest.mark.parametrize(("name", "fmt"), DETECTED.items())
 def test_every_fixture_is_detected_and_auto_equals_the_named_format(name: str, fmt: str) -> None:
     assert detect_format(EXPORTS / name) == fmt
+    if name == "nightscout_profile.json":  # a profile alone has no times: it is read with records
+        return
     auto, named = read_file(EXPORTS / name), read_file(EXPORTS / name, fmt)
     assert [t.patients for t in auto] == [t.patients for t in named]
     for a, b in zip(auto, named, strict=True):
@@ -41,6 +48,8 @@ def test_every_fixture_is_detected_and_auto_equals_the_named_format(name: str, f
 
 def test_every_format_has_a_fixture() -> None:
     assert set(DETECTED.values()) == set(FORMATS)
+    exports = {p.name for p in EXPORTS.iterdir() if p.suffix in (".csv", ".json")}
+    assert exports == set(DETECTED)  # and every fixture is checked here
 
 
 def test_unknown_format_lists_every_format_tried_and_why() -> None:
@@ -96,6 +105,41 @@ def test_malformed_time_in_the_last_row_fails_the_whole_file() -> None:
         ("nightscout_treatments.json", '"insulin": 4.2', '"insulin": -4.2', "x:2:insulin"),
         ("tidepool.json", '"duration": 1800000', '"duration": "long"', "x:110:duration"),
         ("libreview_en_mgdl.csv", ",4,", ",four,", "x:12:Record Type"),
+        (
+            "carelink_current_us.csv",
+            "Square,1.500,1.500,0:30:00",
+            "Square,1.500,1.500,",
+            "x:11:Bolus Duration (h:mm:ss)",
+        ),
+        (
+            "carelink_current_us.csv",
+            "Dual (normal part),3.000,3.000",
+            "Dual (normal part),3.000,3..0",
+            "x:9:Bolus Volume Delivered (U)",
+        ),
+        ("carelink_legacy.csv", "RATE=0.9,", "RATE=fast,", "x:21:Raw-Values"),
+        ("carelink_legacy_eu.csv", "8,4;22,90", "8.4.;22,90", "x:16:Sensor Glucose (mmol/L)"),
+        (
+            "tconnect.csv",
+            '"2024-06-01T13:00:40","1.00"',
+            '"2024-06-01T13:00:40","-1"',
+            "x:25:BolexInsulinDelivered",
+        ),
+        (
+            "tconnect.csv",
+            '"2024-06-01T12:00:40","2024-06-01T13:00:40"',
+            '"2024-06-01T12:00:40","13h"',
+            "x:25:BolexCompletionDateTime",
+        ),
+        ("nightscout_pump_treatments.json", '"relative": 4,', '"relative": "four",', "x:16:relative"),
+        ("nightscout_pump_treatments.json", '"timeshift": 0,', '"timeshift": 1.5,', "x:46:timeshift"),
+        (
+            "nightscout_profile.json",
+            '"defaultProfile": "Default"',
+            '"defaultProfile": "Night"',
+            "x:2:defaultProfile",
+        ),
+        ("tidepool.json", '"extended": 1', '"extended": "one"', "x:175:extended"),
     ],
 )
 def test_bad_values_name_their_place(name: str, old: str, new: str, field: str) -> None:
@@ -210,3 +254,17 @@ def test_metric_free_treatments_file_still_gives_a_trace() -> None:
     tr = read_file(EXPORTS / "nightscout_treatments.json")[0]
     assert "cgm" not in tr.signals
     assert math.isclose(float(np.nansum(tr.signals["carbs"])), 55.0)
+
+
+def test_a_bad_extended_bolus_names_file_line_field_value_and_expectation() -> None:
+    err = _error(
+        _replace("nightscout_pump_treatments.json", '"relative": 4,', '"relative": "four",'), "ns.json"
+    )
+    assert (err.field, err.value) == ("ns.json:16:relative", "four")
+    assert err.expected == "a number in [0, 10000] [U/h]"
+    err = _error(
+        _replace("carelink_current_us.csv", "Square,1.500,1.500,0:30:00", "Square,1.500,1.500,30 min"),
+        "c.csv",
+    )
+    assert (err.field, err.value) == ("c.csv:11:Bolus Duration (h:mm:ss)", "30 min")
+    assert err.expected == "a duration h:mm:ss of at most 7 days"

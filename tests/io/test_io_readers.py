@@ -150,15 +150,61 @@ def test_carelink_780g_eu_semicolon_sections_and_basal_amounts() -> None:
     assert np.nansum(basal) == pytest.approx(0.8 * 2 + 0.4 + 0.8 * 7 + 1.2 * (6 + 5 / 60), rel=1e-12)
 
 
-def test_carelink_legacy_comma_layout_absolute_temp_basal() -> None:
+def test_carelink_legacy_comma_layout_raw_basal_square_bolus_and_absolute_temp_basal() -> None:
     tr = one("carelink_legacy.csv")
     assert tr.origin_date == "2013-03-14"  # MM/DD/YY
-    np.testing.assert_array_equal(tr.t_min, [at(7, 30), at(7, 35), at(7, 40), at(13, 0), at(13, 30)])
-    np.testing.assert_array_equal(sig(tr, "cgm"), [145, 150, 158, NAN, NAN])
-    assert sig(tr, "insulin_bolus")[2] == 3.3
-    assert sig(tr, "carbs")[2] == 40.0
-    # No programmed rate in this layout: basal known only inside the 0.5 U/h temp basal.
-    np.testing.assert_array_equal(sig(tr, "insulin_basal"), [NAN, NAN, NAN, NAN, 0.25])
+    expected_t = [at(7, 0), at(7, 30), at(7, 35), at(7, 40), at(13, 0), at(13, 5), at(13, 10)]
+    expected_t += [at(13, 30), at(13, 40)]  # the temp basal's and the square bolus's ends
+    np.testing.assert_array_equal(tr.t_min, expected_t)
+    np.testing.assert_array_equal(sig(tr, "cgm"), [NAN, 145, 150, 158, NAN, NAN, NAN, NAN, NAN])
+    assert sig(tr, "carbs")[3] == 40.0
+    # Normal 3.3 U at 07:40; Square 1.2 U over 13:10-13:40: 20 min then 10 min of it.
+    np.testing.assert_allclose(sig(tr, "insulin_bolus"), [0, 0, 0, 3.3, 0, 0, 0, 0.8, 0.4], rtol=1e-12)
+    # BasalProfileStart RATE=0.8 from 07:00 and 0.9 from 13:05 (Raw-Values); 0.5 U/h 13:00-13:30.
+    expected = [NAN, 0.8 / 2, 0.8 * 5 / 60, 0.8 * 5 / 60, 0.8 * 320 / 60, 0.5 * 5 / 60, 0.5 * 5 / 60]
+    expected += [0.5 * 20 / 60, 0.9 * 10 / 60]
+    np.testing.assert_allclose(sig(tr, "insulin_basal"), expected, rtol=1e-12)
+
+
+def test_carelink_current_comma_layout_us_pump_and_sensor_sections() -> None:
+    tr = one("carelink_current_us.csv")
+    assert_trace_shape(tr)
+    assert tr.origin_date == "2024-05-01"
+    expected_t = [at(22, 0), at(22, 5), at(0, 0, day=1), at(6, 0, day=1), at(7, 0, day=1), at(8, 0, day=1)]
+    expected_t += [at(8, 30, day=1), at(11, 59, 40, 1), at(12, 0, day=1), at(13, 0, day=1), at(13, 5, day=1)]
+    np.testing.assert_allclose(tr.t_min, expected_t, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(sig(tr, "cgm"), [128, 131, NAN, NAN, 112, NAN, NAN, NAN, 158, NAN, 165])
+    assert sig(tr, "carbs")[7] == 75.0
+    # Square 1.5 U over 08:00-08:30; Dual Wave 3 U now and 2 U over 12:00-13:00.
+    np.testing.assert_allclose(sig(tr, "insulin_bolus"), [0, 0, 0, 0, 0, 0, 1.5, 0, 3, 2, 0], rtol=1e-12)
+    # 0.9 U/h from 22:00, 0.7 from 00:00, 1.1 from 06:00; a 0.4 U/h "Rate" temp basal 07:00-08:00.
+    expected = [
+        NAN,
+        0.9 * 5 / 60,
+        0.9 * 115 / 60,
+        0.7 * 6,
+        1.1,
+        0.4,
+        1.1 / 2,
+        1.1 * (3 * 60 + 29 + 2 / 3) / 60,
+    ]
+    expected += [1.1 / 3 / 60, 1.1, 1.1 * 5 / 60]
+    np.testing.assert_allclose(sig(tr, "insulin_basal"), expected, rtol=1e-12)
+
+
+def test_carelink_legacy_semicolon_layout_mmol_decimal_comma_and_dual_wave() -> None:
+    tr = one("carelink_legacy_eu.csv")
+    assert tr.origin_date == "2013-03-14"  # DD/MM/YY
+    expected_t = [at(6, 0), at(7, 30), at(7, 35), at(7, 40), at(8, 40), at(13, 0), at(13, 30), at(13, 40)]
+    np.testing.assert_array_equal(tr.t_min, expected_t)
+    glucose = [NAN, mmoll_to_mgdl(8.1), mmoll_to_mgdl(8.4), NAN, NAN, NAN, NAN, mmoll_to_mgdl(6.0)]
+    np.testing.assert_allclose(sig(tr, "cgm"), glucose, rtol=1e-15)
+    np.testing.assert_allclose(sig(tr, "insulin_bolus"), [0, 0, 0, 2.5, 2.0, 0, 0, 0], rtol=1e-12)
+    assert sig(tr, "carbs")[3] == 45.0
+    # RATE=0,85 from 06:00; a 50 % temp basal 13:00-13:30.
+    expected = [NAN, 0.85 * 1.5, 0.85 * 5 / 60, 0.85 * 5 / 60, 0.85, 0.85 * 260 / 60, 0.85 / 2 / 2]
+    expected += [0.85 * 10 / 60]
+    np.testing.assert_allclose(sig(tr, "insulin_basal"), expected, rtol=1e-12)
 
 
 def test_tconnect_sections_extended_bolus_and_delivered_rate_changes() -> None:
@@ -166,16 +212,20 @@ def test_tconnect_sections_extended_bolus_and_delivered_rate_changes() -> None:
     assert_trace_shape(tr)
     assert tr.origin_date == "2024-06-01"
     expected_t = [at(6, 0), at(7, 1, 33), at(7, 5), at(7, 6, 33), at(7, 9, 26), at(7, 11, 33), at(7, 30)]
-    expected_t += [at(8, 0), at(12, 0), at(12, 31, 36), at(13, 0, 40)]
+    expected_t += [at(8, 0), at(12, 0), at(12, 0, 40), at(12, 31, 36), at(13, 0, 40)]
     np.testing.assert_allclose(tr.t_min, expected_t, rtol=0, atol=1e-9)
-    np.testing.assert_array_equal(sig(tr, "cgm"), [NAN, 128, NAN, 135, NAN, 142, NAN, NAN, NAN, 400, NAN])
-    assert sig(tr, "cgm_flag")[9] == 2  # "High"; the BG meter row at 07:08 is not CGM
+    cgm = [NAN, 128, NAN, 135, NAN, 142, NAN, NAN, NAN, NAN, 400, NAN]
+    np.testing.assert_array_equal(sig(tr, "cgm"), cgm)
+    assert sig(tr, "cgm_flag")[10] == 2  # "High"; the BG meter row at 07:08 is not CGM
     bolus = sig(tr, "insulin_bolus")
     assert bolus[4] == 6.1  # at CompletionDateTime
-    assert bolus[10] == 2.0  # extended bolus: its total at BolexCompletionDateTime
+    # Extended bolus: 1 U standard part at its CompletionDateTime, the 1 U extended part spread
+    # over BolexStartDateTime-BolexCompletionDateTime (12:00:40-13:00:40).
+    assert bolus[9] == 1.0
+    np.testing.assert_allclose(bolus[10:], [(30 + 56 / 60) / 60, (29 + 4 / 60) / 60], rtol=1e-12)
     assert bolus.sum() == pytest.approx(8.1, rel=1e-15)
     assert sig(tr, "carbs")[2] == 60.0  # at EventDateTime
-    assert sig(tr, "carbs")[8] == 24.0
+    assert sig(tr, "carbs")[8] == 24.0  # at EventDateTime 12:00
     basal = sig(tr, "insulin_basal")
     total = 0.8 * 1.5 + 0.0 * 0.5 + 1.25 * (5 + 40 / 60 / 60)  # 06:00-07:30, 07:30-08:00, 08:00-13:00:40
     assert np.nansum(basal) == pytest.approx(total, rel=1e-12)
@@ -222,14 +272,15 @@ def test_tidepool_units_out_of_range_annotations_and_basal_stream() -> None:
     assert_trace_shape(tr)
     assert tr.origin_date == "2024-01-15"  # UTC 12:00 + timezoneOffset -300 = 07:00
     expected_t = [at(7, 0), at(8, 0), at(8, 2), at(8, 5), at(8, 10), at(8, 15), at(8, 20), at(8, 25)]
-    expected_t += [at(8, 30), at(8, 40), at(9, 0), at(9, 15), at(10, 0)]
+    expected_t += [at(8, 30), at(8, 40), at(9, 0), at(9, 15), at(9, 40), at(10, 0)]
     np.testing.assert_array_equal(tr.t_min, expected_t)
     # mmol/L stored as mg/dL / 18.01559 comes back as the whole mg/dL; 08:25 from deviceTime.
-    cgm = [NAN, 100, NAN, 180, 40, 250, 400, 120, NAN, NAN, NAN, NAN, NAN]
+    cgm = [NAN, 100, NAN, 180, 40, 250, 400, 120, NAN, NAN, NAN, NAN, NAN, NAN]
     np.testing.assert_array_equal(sig(tr, "cgm"), cgm)
     np.testing.assert_array_equal(sig(tr, "cgm_flag")[[4, 6]], [1, 2])
     assert sig(tr, "insulin_bolus")[2] == 3.5
-    assert sig(tr, "insulin_bolus")[9] == 3.0  # combination: normal 2 + extended 1
+    # Combination: normal 2 U at 08:40, extended 1 U spread over its duration, 08:40-09:40.
+    np.testing.assert_allclose(sig(tr, "insulin_bolus")[9:], [2.0, 1 / 3, 1 / 4, 5 / 12, 0.0], rtol=1e-12)
     assert sig(tr, "carbs")[2] == 45.0  # wizard carbInput; its insulin is the bolus record's
     # 0.8 U/h 07:00-08:30, temp 0.4 U/h 08:30-09:00, suspended 09:00-09:15, 0.8 U/h 09:15-10:00.
     assert np.nansum(sig(tr, "insulin_basal")) == pytest.approx(1.2 + 0.2 + 0.0 + 0.6, rel=1e-12)

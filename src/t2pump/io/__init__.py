@@ -3,7 +3,7 @@
 Formats (``FORMATS``; ``fmt="auto"`` detects them from the file's start, see each module):
 ``clarity`` (Dexcom Clarity CSV), ``libreview`` (Abbott LibreView CSV, English/French, mg/dL or
 mmol/L), ``carelink`` (Medtronic CareLink CSV, legacy and current layouts, ``,`` or ``;``),
-``tconnect`` (Tandem t:connect Therapy Timeline CSV), ``nightscout`` (entries/treatments JSON),
+``tconnect`` (Tandem t:connect Therapy Timeline CSV), ``nightscout`` (entries/treatments/profile JSON),
 ``tidepool`` (Tidepool data JSON) and ``iglu`` (``id,time,gl`` CSV, several patients).
 
 What a trace holds (each one patient, ``patients == (id,)``):
@@ -13,8 +13,10 @@ What a trace holds (each one patient, ``patients == (id,)``):
   resampling; the union of the times of all record kinds, sorted, each once.
 * ``cgm`` [mg/dL] (mmol/L converted by :mod:`t2pump.units`) and ``cgm_flag`` (0 in range, 1 LOW,
   2 HIGH: the export said ``Low``/``High``, and the value is the device's limit), NaN where no
-  reading; ``insulin_bolus`` [U], ``carbs`` [g] (0 where none) and ``insulin_basal`` [U over the
-  period since the previous time; NaN where unknown] when the export has them. A signal is present
+  reading; ``insulin_bolus`` [U] (extended and dual-wave parts spread evenly over their duration),
+  ``carbs`` [g] (0 where none) and ``insulin_basal`` [U over the period since the previous time;
+  the programmed rate, or a Nightscout profile's, overridden by temporary rates; NaN where unknown]
+  when the export has them (docs/trace_format.md, "Imported pump insulin"). A signal is present
   only if the file has at least one such record.
 
 Time zones and DST. Device CSV exports (Clarity, LibreView, CareLink, t:connect) and iglu CSVs
@@ -25,8 +27,8 @@ calendar days of that clock (a 23- or 25-hour day counts as one day). A device w
 set wrong stays wrong; the ``tz`` option does not apply to these formats. Nightscout and Tidepool
 store UTC instants: they are moved to the local wall clock with the ``tz`` zone if given (its
 DST rules, so the same repeated-hour and gap effects appear, and of two readings at one wall
-time the later *instant* wins), else the record's own UTC offset; a record with neither is an
-error.
+time the later *instant* wins), else (Nightscout) the time zone of the profile read with them,
+else the record's own UTC offset; a record with none of these is an error.
 
 Duplicates: of several glucose readings at one time the later row wins; identical dose or
 carbohydrate records count once, different ones at one time are summed; see

@@ -20,6 +20,7 @@ from t2pump.units import mmoll_to_mgdl
 
 __all__ = [
     "MAX_VALUE",
+    "MIN_GLUCOSE_MGDL",
     "Header",
     "Row",
     "Source",
@@ -44,6 +45,9 @@ _MISSING = frozenset({"", "na", "nan", "null", "none"})
 # glucose [mg/dL, mmol/L] of a real record comes near it (the largest pump bolus in
 # devices/data/pump_envelopes.json is 50 U, sensors read up to 500 mg/dL); larger numbers are errors.
 MAX_VALUE = 1e4
+# Sanity floor of a glucose value [mg/dL] [A: t2pump assumption]: sensors report from 40 mg/dL
+# (Clarity, LibreView, CareLink readers here) and the risk indices take log(g), negative below 1.
+MIN_GLUCOSE_MGDL = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,13 +215,15 @@ def parse_glucose(
         return limits_mgdl[0], CgmFlag.LOW
     if limits_mgdl is not None and word in _HIGH_WORDS:
         return limits_mgdl[1], CgmFlag.HIGH
-    expected = f"a glucose in {unit} (a number in (0, {MAX_VALUE:g}])" + (
-        ", High or Low" if limits_mgdl else ""
+    expected = (
+        f"a glucose in {unit} (a number in (0, {MAX_VALUE:g}], at least {MIN_GLUCOSE_MGDL:g} mg/dL)"
+        + (", High or Low" if limits_mgdl else "")
     )
     value = parse_number(text, where, expected)
-    if not 0.0 < value <= MAX_VALUE:
+    mgdl = mmoll_to_mgdl(value) if unit == "mmol/L" else value
+    if not (0.0 < value <= MAX_VALUE and mgdl >= MIN_GLUCOSE_MGDL):
         raise InputRangeError(where, text, expected)
-    return (mmoll_to_mgdl(value) if unit == "mmol/L" else value), CgmFlag.OK
+    return mgdl, CgmFlag.OK
 
 
 def first_lines(text: str, n: int) -> list[str]:

@@ -14,7 +14,7 @@ from t2pump.io.carelink import read_carelink, sniff_carelink
 from t2pump.io.clarity import read_clarity, sniff_clarity
 from t2pump.io.iglu import read_iglu, sniff_iglu
 from t2pump.io.libreview import read_libreview, sniff_libreview
-from t2pump.io.nightscout import read_nightscout, sniff_nightscout
+from t2pump.io.nightscout import profile_zone, read_nightscout, sniff_nightscout
 from t2pump.io.tconnect import read_tconnect, sniff_tconnect
 from t2pump.io.tidepool import read_tidepool, sniff_tidepool
 from t2pump.simulation.engine import Trace
@@ -81,16 +81,49 @@ def _format(fmt: str, text: str, name: str) -> ImportFormat:
     return FORMATS[fmt]
 
 
-def _read_bytes(
-    data: bytes, name: str, fmt: str, tz: ZoneInfo | None, patient_id: str | None
-) -> tuple[ImportFormat, list[PatientRecords]]:
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    """One file, decoded, with its format."""
+
+    name: str
+    text: str
+    fmt: ImportFormat
+
+
+def _decode(data: bytes, name: str, fmt: str) -> _Loaded:
     text = decode(data, name)
-    f = _format(fmt, text, name)
-    source = Source(name=name, text=text, patient_id=patient_id or stem_of(name), tz=tz)
-    records = [r for r in f.read(source) if r.all_times().shape[0] > 0]
+    return _Loaded(name, text, _format(fmt, text, name))
+
+
+def _zone_of(loaded: list[_Loaded], tz: ZoneInfo | None, patient_id: str | None) -> ZoneInfo | None:
+    """``tz``, else the time zone of the Nightscout profiles read in the same call (if any).
+
+    A profile's zone is the zone Nightscout reads its basal programs in; it applies to every
+    Nightscout file of the call (module doc of :mod:`t2pump.io.nightscout`).
+    """
+    if tz is not None:
+        return tz
+    zones: dict[str, tuple[str, ZoneInfo]] = {}
+    for item in loaded:
+        if item.fmt.name == "nightscout":
+            source = Source(name=item.name, text=item.text, patient_id=patient_id or stem_of(item.name))
+            zone = profile_zone(source)
+            if zone is not None:
+                zones.setdefault(zone.key, (item.name, zone))
+    if len(zones) > 1:
+        (first, _), (second, zone) = list(zones.values())[:2]
+        raise InputRangeError(second, zone.key, f"the time zone of {first}'s profile, or the tz option")
+    return next(iter(zones.values()))[1] if zones else None
+
+
+def _read_loaded(item: _Loaded, tz: ZoneInfo | None, patient_id: str | None) -> list[PatientRecords]:
+    source = Source(name=item.name, text=item.text, patient_id=patient_id or stem_of(item.name), tz=tz)
+    records = [r for r in item.fmt.read(source) if r.has_content()]
     if not records:
-        raise InputRangeError(name, f"no readings, doses or carbohydrate ({f.title})", "at least one record")
-    return f, records
+        raise InputRangeError(
+            item.name, f"no readings, doses or carbohydrate ({item.fmt.title})", "at least one record"
+        )
+    return records
 
 
 def _load(path: str | Path) -> bytes:
@@ -115,7 +148,8 @@ def read_bytes(
     patient_id: str | None = None,
 ) -> list[Trace]:
     """Read an export held in memory (an upload); ``name`` is its file name (id and errors)."""
-    _, records = _read_bytes(data, name, fmt, _zone(tz), patient_id)
+    loaded = _decode(data, name, fmt)
+    records = _read_loaded(loaded, _zone_of([loaded], _zone(tz), patient_id), patient_id)
     return [build_trace(r, name) for r in records]
 
 
@@ -137,15 +171,18 @@ def read_files(
 
     A single-patient export's id is ``patient_id`` if given, else its file stem. Two different
     files whose default ids (stems) agree are an error rather than a silent merge: give
-    ``patient_id`` to merge them (e.g. a Nightscout entries and treatments file).
+    ``patient_id`` to merge them (e.g. a Nightscout entries, treatments and profile file). The
+    time zone of Nightscout profiles applies to every Nightscout file of the call unless ``tz``
+    is given (:mod:`t2pump.io.nightscout`).
     """
-    zone = _zone(tz)
+    loaded = [_decode(_load(path), str(path), fmt) for path in paths]
+    zone = _zone_of(loaded, _zone(tz), patient_id)
     merged: dict[str, PatientRecords] = {}
     origin: dict[str, tuple[str, bool]] = {}  # id -> (first file, id came from the file name)
-    for path in paths:
-        name = str(path)
-        f, records = _read_bytes(_load(path), name, fmt, zone, patient_id)
-        by_stem = patient_id is None and not f.multi_patient
+    for item in loaded:
+        name = item.name
+        records = _read_loaded(item, zone, patient_id)
+        by_stem = patient_id is None and not item.fmt.multi_patient
         for rec in records:
             if rec.patient not in merged:
                 merged[rec.patient], origin[rec.patient] = rec, (name, by_stem)

@@ -15,8 +15,12 @@ tidepool-org/TidepoolApi ``docs/device-data``):
   ``temp`` without a rate: ``percent`` [fraction] of the programmed rate it suppresses). A record
   without a duration holds until the next basal record. The stream is meant to be gap-free; a
   gap is NaN in ``insulin_basal``.
-* ``bolus`` -> ``normal`` + ``extended`` [U] at ``time`` -> ``insulin_bolus`` (an extended part is not
-  spread over its duration). ``automated`` boluses included.
+* ``bolus`` -> ``insulin_bolus``: ``normal`` [U] (delivered) at ``time``; ``extended`` [U] (delivered)
+  **spread evenly** over ``[time, time + duration)``, ``duration`` [ms] being the delivered
+  duration (shorter than ``expectedDuration`` when the bolus was stopped) [3]_. Sub-types
+  ``normal``, ``square`` and ``dual/square`` (the schema's values [3]_; the documentation's page
+  titles and the research note call them ``extended`` and ``combination``, also accepted) and
+  ``automated`` (AID boluses) are all read the same way, by the fields present.
 * ``wizard`` -> ``carbInput`` [g] -> ``carbs`` (the insulin is in the linked ``bolus`` record, not
   counted twice; carbohydrate in exchanges is not read).
 * Other types (``upload``, ``pumpSettings``, ``deviceEvent``, ...) are skipped.
@@ -32,6 +36,10 @@ References
 .. [1] tidepool-org/TidepoolApi ``docs/device-data/units.md``: blood glucose stored in mmol/L,
    mg/dL values divided by 18.01559.
 .. [2] tidepool-org/TidepoolApi ``docs/device-data/oor-values.md``: out-of-range annotation.
+.. [3] tidepool-org/TidepoolApi ``reference/data/models/bolus/subtype.v1.yaml`` (``automated``,
+   ``dual/square``, ``normal``, ``square``), ``extended.v1.yaml`` and ``combination.v1.yaml``
+   (``extended`` and ``normal`` in U, ``duration`` and ``expectedDuration`` in ms, at most 1 day),
+   ``docs/device-data/data-types/bolus/extended.md`` ("delivered evenly over a duration of time").
 """
 
 from __future__ import annotations
@@ -44,7 +52,7 @@ from t2pump.devices.cgm import CgmFlag
 from t2pump.errors import InputRangeError
 from t2pump.io._json import json_records, number_field
 from t2pump.io._records import PatientRecords
-from t2pump.io._text import Source
+from t2pump.io._text import MIN_GLUCOSE_MGDL, Source
 from t2pump.io._time import MAX_DURATION_MS, check_offset, iso_instant, local_from_utc
 
 __all__ = ["TIDEPOOL_MGDL_PER_MMOLL", "read_tidepool", "sniff_tidepool"]
@@ -53,6 +61,7 @@ __all__ = ["TIDEPOOL_MGDL_PER_MMOLL", "read_tidepool", "sniff_tidepool"]
 # (t2pump.units holds the molar-mass factor used everywhere else).
 TIDEPOOL_MGDL_PER_MMOLL = 18.01559
 _ROUND_DECIMALS = 6
+_MAX_BOLUS_DURATION_MS = 86_400_000.0  # schema maximum of a bolus duration [3]
 _TYPES = ("cbg", "smbg", "basal", "bolus", "wizard")
 _NO_ZONE = "a timezoneOffset [min], a deviceTime, or the tz option (e.g. Europe/Paris)"
 
@@ -116,6 +125,8 @@ def _cbg(source: Source, line: int, item: dict[str, Any], readings: list[Reading
             )
             flag = CgmFlag.LOW if note.get("value") == "low" else CgmFlag.HIGH
             mgdl = threshold if threshold is not None else mgdl
+    if mgdl < MIN_GLUCOSE_MGDL:
+        raise InputRangeError(where, item.get("value"), f"a glucose of at least {MIN_GLUCOSE_MGDL:g} mg/dL")
     utc, local = _instant_and_local(source, line, item)
     readings.append((utc, local, mgdl, flag))
 
@@ -148,8 +159,16 @@ def _basal(source: Source, rec: PatientRecords, line: int, item: dict[str, Any])
 
 def _amount(source: Source, rec: PatientRecords, line: int, item: dict[str, Any]) -> None:
     if item["type"] == "bolus":
-        parts = [number_field(item, k, source.where(line, k), "U") for k in ("normal", "extended")]
-        rec.add_amount("insulin_bolus", _time(source, line, item), sum(p or 0.0 for p in parts))
+        normal = number_field(item, "normal", source.where(line, "normal"), "U")
+        extended = number_field(item, "extended", source.where(line, "extended"), "U")
+        t = _time(source, line, item)
+        rec.add_amount("insulin_bolus", t, normal or 0.0)
+        if extended:
+            where = source.where(line, "duration")
+            duration = number_field(item, "duration", where, "ms", hi=_MAX_BOLUS_DURATION_MS)
+            if duration is None:
+                raise InputRangeError(where, None, "the duration [ms] of the extended part")
+            rec.add_spread("insulin_bolus", t, t + round(duration), extended)
         return
     carbs = number_field(item, "carbInput", source.where(line, "carbInput"), "g")
     if carbs and str(item.get("carbUnits", "grams")).casefold() in ("grams", "g"):
