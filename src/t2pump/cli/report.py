@@ -9,7 +9,7 @@ import typer
 
 from t2pump import DISCLAIMER
 from t2pump.errors import InputRangeError
-from t2pump.report import TargetSetName, write_agp_report
+from t2pump.report import GlucoseUnit, TargetSetName, write_agp_report
 from t2pump.report.data import DEFAULT_WINDOW_DAYS
 from t2pump.report.i18n import Lang
 from t2pump.simulation.engine import Trace
@@ -44,6 +44,12 @@ def report_agp_command(
         Path, typer.Argument(help="device export (Clarity, LibreView, CareLink, ... or iglu CSV)")
     ],
     lang: Annotated[Lang, typer.Option("--lang", help="language of the report")] = Lang.EN,
+    units: Annotated[
+        GlucoseUnit,
+        typer.Option(
+            "--units", case_sensitive=False, help="glucose unit shown (metrics are computed in mg/dL)"
+        ),
+    ] = GlucoseUnit.MGDL,
     out: Annotated[Path, typer.Option("--out", help="output file, .pdf or .png")] = Path("agp.pdf"),
     fmt: Annotated[str, typer.Option("--format", help="input format, or auto to detect it")] = "auto",
     targets: Annotated[
@@ -62,7 +68,13 @@ def report_agp_command(
     """Write the AGP report (IDC AGP v5 layout) of one patient's CGM readings."""
     trace, pid = pick_trace(read_traces(file, fmt, tz), patient)
     written = write_agp_report(
-        trace, out, patient=pid, lang=lang.value, target_set=targets.value, window_days=days
+        trace,
+        out,
+        patient=pid,
+        lang=lang.value,
+        target_set=targets.value,
+        window_days=days,
+        units=units.value,
     )
     typer.echo(f"AGP report of {pid} written to {written}")
     typer.echo(DISCLAIMER, err=True)
@@ -82,4 +94,6 @@ def _report_group() -> None:
     """Clinical reports (a callback makes ``report`` a group even with one command)."""
 
 
-report_app.command("agp", help="One-page AGP report (PDF or PNG) in French or English.")(report_agp_command)
+report_app.command(
+    "agp", help="One-page AGP report (PDF or PNG) in French or English, glucose in mg/dL, mmol/L or g/L."
+)(report_agp_command)

@@ -26,9 +26,10 @@ from t2pump.report._style import (
 )
 from t2pump.report._text import SECTION_TOP, STATS_RIGHT, day_label
 from t2pump.report.data import MAX_DAILY_TILES, AgpReportData
+from t2pump.report.glucose_units import DisplayUnit
 from t2pump.report.i18n import Localizer
 from t2pump.report.smoothing import loess
-from t2pump.report.targets import Band, BandKind, GoalKind
+from t2pump.report.targets import BandKind, GoalKind
 from t2pump.units import MIN_PER_DAY, MIN_PER_H
 
 FloatArray = NDArray[np.float64]
@@ -52,15 +53,9 @@ def _band_name(kind: BandKind, loc: Localizer) -> str:
             return _("Very low")
 
 
-def _band_range(band: Band) -> str:
-    if band.low_mgdl is None and band.high_mgdl is not None:
-        return f"< {band.high_mgdl + 1:.0f} mg/dL"
-    if band.high_mgdl is None and band.low_mgdl is not None:
-        return f"> {band.low_mgdl - 1:.0f} mg/dL"
-    return f"{band.low_mgdl:.0f}\u2013{band.high_mgdl:.0f} mg/dL"
-
-
-def ranges_bar(fig: Figure, data: AgpReportData, shown: dict[BandKind, float], loc: Localizer) -> None:
+def ranges_bar(
+    fig: Figure, data: AgpReportData, shown: dict[BandKind, float], loc: Localizer, unit: DisplayUnit
+) -> None:
     """The stacked time-in-ranges bar with one labelled row per band (right box)."""
     section(fig, _BAR_LEFT, RIGHT, SECTION_TOP, loc.gettext("Time in ranges"), "section-ranges")
     bar_top, bar_bottom, bar_x0, bar_x1 = SECTION_TOP - 0.03, 0.668, _BAR_LEFT + 0.012, _BAR_LEFT + 0.05
@@ -86,7 +81,7 @@ def ranges_bar(fig: Figure, data: AgpReportData, shown: dict[BandKind, float], l
         )
         centres[band.kind] = bar_bottom + (top + height / 2) / 100.0 * (bar_top - bar_bottom)
     rows = np.linspace(bar_top - 0.014, bar_bottom + 0.014, len(data.targets.bands))
-    x_label, x_value = bar_x1 + 0.03, RIGHT - 0.085
+    x_label, x_value = bar_x1 + 0.022, RIGHT - 0.075  # room for the longest range, "10,1–13,9 mmol/L"
     for band, y in zip(data.targets.bands, rows, strict=True):
         kind = band.kind
         fig.add_artist(
@@ -107,7 +102,15 @@ def ranges_bar(fig: Figure, data: AgpReportData, shown: dict[BandKind, float], l
             weight="bold" if kind is BandKind.TARGET else "normal",
             gid=f"tir-name-{kind.value}",
         )
-        fig.text(x_label, y - 0.002, _band_range(band), fontsize=FS, color=MUTED, va="top")
+        fig.text(
+            x_label,
+            y - 0.002,
+            unit.band_range(band, loc),
+            fontsize=FS,
+            color=MUTED,
+            va="top",
+            gid=f"tir-range-{kind.value}",
+        )
         fig.text(
             x_value,
             y + 0.002,
@@ -178,8 +181,8 @@ def percentile_curves(data: AgpReportData, smooth: bool) -> tuple[FloatArray, Fl
 AGP_TOP = 0.63
 
 
-def agp_panel(fig: Figure, data: AgpReportData, loc: Localizer, *, smooth: bool) -> None:
-    """Median, 25-75 % and 5-95 % bands by time of day, target range shaded."""
+def agp_panel(fig: Figure, data: AgpReportData, loc: Localizer, unit: DisplayUnit, *, smooth: bool) -> None:
+    """Median, 25-75 % and 5-95 % bands by time of day, target range shaded, in ``unit``."""
     _ = loc.gettext
     section(fig, LEFT, RIGHT, AGP_TOP, _("Ambulatory glucose profile (AGP)"), "section-agp")
     fig.text(
@@ -195,15 +198,16 @@ def agp_panel(fig: Figure, data: AgpReportData, loc: Localizer, *, smooth: bool)
         gid="agp-caption",
     )
     ax = fig.add_axes((0.105, 0.365, 0.775, 0.225), gid="agp")
-    hours, curves = percentile_curves(data, smooth)
-    y_max = Y_MAX_HIGH_MGDL if np.nanmax(curves) > Y_MAX_MGDL else Y_MAX_MGDL
-    lo, hi = data.targets.range_low_mgdl, data.targets.range_high_mgdl
+    hours, curves_mgdl = percentile_curves(data, smooth)
+    y_max = unit.axis_max(Y_MAX_HIGH_MGDL if np.nanmax(curves_mgdl) > Y_MAX_MGDL else Y_MAX_MGDL)
+    lo_mgdl, hi_mgdl = data.targets.range_low_mgdl, data.targets.range_high_mgdl
+    lo, hi = unit.convert(lo_mgdl), unit.convert(hi_mgdl)
     ax.axhspan(lo, hi, color=TARGET_FILL, lw=0, zorder=0)
-    for level in (lo, hi):
-        ax.axhline(level, color=TARGET_LINE, lw=1.2, zorder=1)
+    for level, gid in ((lo, "agp-target-low"), (hi, "agp-target-high")):
+        ax.axhline(level, color=TARGET_LINE, lw=1.2, zorder=1, gid=gid)
     for level in (HYPO_L2_MGDL, HYPER_L2_MGDL):
-        ax.axhline(level, color="#AAAAAA", lw=0.6, ls=(0, (3, 3)), zorder=1)
-    p = dict(zip(data.agp.percentiles, curves, strict=True))
+        ax.axhline(unit.convert(level), color="#AAAAAA", lw=0.6, ls=(0, (3, 3)), zorder=1)
+    p = dict(zip(data.agp.percentiles, unit.convert(curves_mgdl), strict=True))
     ax.fill_between(hours, p[5.0], p[95.0], color=AGP_OUTER, lw=0, zorder=2, gid="agp-band-5-95")
     ax.fill_between(hours, p[25.0], p[75.0], color=AGP_INNER, lw=0, zorder=3, gid="agp-band-25-75")
     for pct, row in p.items():
@@ -221,10 +225,11 @@ def agp_panel(fig: Figure, data: AgpReportData, loc: Localizer, *, smooth: bool)
     ax.set_xlim(0, 24)
     ax.set_ylim(0, y_max)
     ax.set_xticks(range(0, 25, 3), [f"{h:02d}:00" for h in range(0, 25, 3)])
-    ticks = _y_ticks((lo, hi), (HYPO_L2_MGDL, HYPER_L2_MGDL, y_max), y_max)
-    ax.set_yticks(ticks, [f"{t:.0f}" for t in ticks])
+    others = (unit.convert(HYPO_L2_MGDL), unit.convert(HYPER_L2_MGDL), y_max)
+    ticks = _y_ticks((lo, hi), others, y_max)
+    ax.set_yticks(ticks, [loc.decimal(round(t, unit.digits), unit.digits) for t in ticks])
     ax.tick_params(labelsize=FS + 0.5, length=3)
-    ax.set_ylabel(_("Glucose (mg/dL)"), fontsize=FS + 0.5)
+    ax.set_ylabel(_("Glucose ({unit})").format(unit=unit.unit.value), fontsize=FS + 0.5)
     ax.set_xlabel(_("Time of day"), fontsize=FS + 0.5, labelpad=2)
     ax.grid(axis="x", color="#DDDDDD", lw=0.5)
     for side in ("top", "right"):
@@ -271,27 +276,31 @@ def _percentile_labels(ax: Axes, p: dict[float, FloatArray], y_max: float, loc: 
 DAILY_TOP = 0.318
 
 
-def daily_panel(fig: Figure, data: AgpReportData, loc: Localizer) -> None:
+def daily_panel(fig: Figure, data: AgpReportData, loc: Localizer, unit: DisplayUnit) -> None:
     """Up to 14 midnight-to-midnight tiles, two rows of seven; above range orange, below red."""
     _ = loc.gettext
     section(fig, LEFT, RIGHT, DAILY_TOP, _("Daily glucose profiles"), "section-daily")
     fig.text(
         LEFT,
         DAILY_TOP - 0.027,
-        _("Each daily profile runs from midnight to midnight (glucose in mg/dL)."),
+        _("Each daily profile runs from midnight to midnight (glucose in {unit}).").format(
+            unit=unit.unit.value
+        ),
         fontsize=FS,
         color=MUTED,
         style="italic",
     )
     cols, gap, height = 7, 0.006, 0.08
     width = (RIGHT - LEFT - (cols - 1) * gap) / cols
-    lo, hi = data.targets.range_low_mgdl, data.targets.range_high_mgdl
+    lo_mgdl, hi_mgdl = data.targets.range_low_mgdl, data.targets.range_high_mgdl
+    lo, hi = unit.convert(lo_mgdl), unit.convert(hi_mgdl)
+    y_max = unit.axis_max(Y_MAX_MGDL)
     hours = data.tile_minute_of_day / MIN_PER_H
     for i, day in enumerate(data.tile_days[:MAX_DAILY_TILES]):
         row, col = divmod(i, cols)
         y0 = DAILY_TOP - 0.046 - (row + 1) * height - row * 0.03
         ax = fig.add_axes((LEFT + col * (width + gap), y0, width, height), gid=f"daily-{i}")
-        g = data.tile_glucose_mgdl[i]
+        g = unit.convert(data.tile_glucose_mgdl[i])
         ax.axhspan(lo, hi, color=TARGET_FILL, lw=0)
         for level in (lo, hi):
             ax.axhline(level, color=TARGET_LINE, lw=0.6)
@@ -301,11 +310,12 @@ def daily_panel(fig: Figure, data: AgpReportData, loc: Localizer) -> None:
         ax.fill_between(hours, g, lo, where=g < lo, interpolate=True, color=RANGE_COLOURS[BandKind.LOW], lw=0)
         ax.plot(hours, g, color="#222222", lw=0.6, gid=f"daily-line-{i}")
         if not np.any(np.isfinite(g)):
-            ax.text(12, 200, _("No data"), fontsize=FS - 1, color=MUTED, ha="center", va="center")
+            ax.text(12, y_max / 2, _("No data"), fontsize=FS - 1, color=MUTED, ha="center", va="center")
         ax.set_xlim(0, MIN_PER_DAY / MIN_PER_H)
-        ax.set_ylim(0, Y_MAX_MGDL)
+        ax.set_ylim(0, y_max)
         ax.set_xticks([12], ["12:00"])
-        ax.set_yticks([lo, hi], [f"{lo:.0f}", f"{hi:.0f}"] if col == 0 else [])
+        labels = [unit.number(lo_mgdl, loc), unit.number(hi_mgdl, loc)]
+        ax.set_yticks([lo, hi], labels if col == 0 else [])
         ax.tick_params(labelsize=FS - 1.5, length=2, pad=1)
         ax.tick_params(axis="y", length=2 if col == 0 else 0)
         date = data.calendar_date(int(day))

@@ -21,6 +21,7 @@ from t2pump.report._style import (
     wrap,
 )
 from t2pump.report.data import AgpReportData
+from t2pump.report.glucose_units import DisplayUnit
 from t2pump.report.i18n import Localizer
 from t2pump.report.targets import CV_GOAL_PERCENT, BandKind, GoalKind, TargetSetName
 from t2pump.units import MIN_PER_DAY, hba1c_percent_to_mmolmol
@@ -95,20 +96,21 @@ def header(fig: Figure, data: AgpReportData, loc: Localizer) -> None:
         )
 
 
-def _goal_label(kind: GoalKind, data: AgpReportData, loc: Localizer) -> str:
+def _goal_label(kind: GoalKind, data: AgpReportData, loc: Localizer, unit: DisplayUnit) -> str:
     _ = loc.gettext
-    lo, hi = f"{data.targets.range_low_mgdl:.0f}", f"{data.targets.range_high_mgdl:.0f}"
+    lo, hi = unit.number(data.targets.range_low_mgdl, loc), unit.number(data.targets.range_high_mgdl, loc)
+    u = unit.unit.value
     match kind:
         case GoalKind.IN_RANGE:
-            return _("Target range {low}\u2013{high} mg/dL").format(low=lo, high=hi)
+            return _("Target range {low}\u2013{high} {unit}").format(low=lo, high=hi, unit=u)
         case GoalKind.BELOW_RANGE:
-            return _("Below {value} mg/dL").format(value=lo)
+            return _("Below {value} {unit}").format(value=lo, unit=u)
         case GoalKind.VERY_LOW:
-            return _("Below {value} mg/dL").format(value=f"{HYPO_L2_MGDL:.0f}")
+            return _("Below {value} {unit}").format(value=unit.number(HYPO_L2_MGDL, loc), unit=u)
         case GoalKind.ABOVE_RANGE:
-            return _("Above {value} mg/dL").format(value=hi)
+            return _("Above {value} {unit}").format(value=hi, unit=u)
         case GoalKind.VERY_HIGH:
-            return _("Above {value} mg/dL").format(value=f"{HYPER_L2_MGDL:.0f}")
+            return _("Above {value} {unit}").format(value=unit.number(HYPER_L2_MGDL, loc), unit=u)
 
 
 def _population(data: AgpReportData, loc: Localizer) -> str:
@@ -149,8 +151,10 @@ def _row(fig: Figure, y: float, label: str, goal: str, result: str, key: str) ->
     fig.text(_X_VALUE, y, result, fontsize=FS + 1.5, weight="bold", ha="right", gid=f"result-{key}")
 
 
-def statistics(fig: Figure, data: AgpReportData, shown: dict[BandKind, float], loc: Localizer) -> None:
-    """The glucose statistics and targets table (left box)."""
+def statistics(
+    fig: Figure, data: AgpReportData, shown: dict[BandKind, float], loc: Localizer, unit: DisplayUnit
+) -> None:
+    """The glucose statistics and targets table (left box), glucose in ``unit``."""
     _ = loc.gettext
     section(fig, LEFT, STATS_RIGHT, SECTION_TOP, _("Glucose statistics and targets"), "section-statistics")
     y = SECTION_TOP - 0.034
@@ -166,23 +170,24 @@ def statistics(fig: Figure, data: AgpReportData, shown: dict[BandKind, float], l
         minutes = goal.percent / 100.0 * MIN_PER_DAY
         goal_text = f"{goal.comparator.value} {loc.percent(goal.percent)}  ({loc.duration(minutes)})"
         result = loc.percent(shown_goal_percent(goal.kind, shown), 1)
-        _row(fig, y, _goal_label(goal.kind, data, loc), goal_text, result, goal.kind.value)
+        _row(fig, y, _goal_label(goal.kind, data, loc, unit), goal_text, result, goal.kind.value)
         _mark(fig, _X_MARK, y, goal.met(data.goals[goal.kind]), f"met-{goal.kind.value}")
     y -= 0.012
-    lo, hi = f"{data.targets.range_low_mgdl:.0f}", f"{data.targets.range_high_mgdl:.0f}"
-    note = _("Each {five} increase in time in range ({low}\u2013{high} mg/dL) is clinically beneficial.")
-    note = wrap(fig, note.format(five=loc.percent(5.0), low=lo, high=hi), STATS_RIGHT - LEFT, FS - 0.5)
+    lo, hi = unit.number(data.targets.range_low_mgdl, loc), unit.number(data.targets.range_high_mgdl, loc)
+    note = _("Each {five} increase in time in range ({low}\u2013{high} {unit}) is clinically beneficial.")
+    note = note.format(five=loc.percent(5.0), low=lo, high=hi, unit=unit.unit.value)
+    note = wrap(fig, note, STATS_RIGHT - LEFT, FS - 0.5)
     fig.text(LEFT, y, note, fontsize=FS - 0.5, color=MUTED, style="italic", va="top")
     y -= _height(note, FS - 0.5, fig) + 0.006
     rule(fig, y, LEFT, STATS_RIGHT)
-    _glucose_rows(fig, data, y, loc)
+    _glucose_rows(fig, data, y, loc, unit)
 
 
-def _glucose_rows(fig: Figure, data: AgpReportData, y: float, loc: Localizer) -> None:
+def _glucose_rows(fig: Figure, data: AgpReportData, y: float, loc: Localizer, unit: DisplayUnit) -> None:
     """Mean glucose, GMI (% and mmol/mol) and %CV with its goal; a note under the box."""
     _ = loc.gettext
     y -= 0.019
-    _row(fig, y, _("Mean glucose"), "", f"{loc.decimal(data.mean_mgdl)} mg/dL", "mean")
+    _row(fig, y, _("Mean glucose"), "", unit.with_unit(data.mean_mgdl, loc), "mean")
     y -= 0.019
     _row(fig, y, _("Glucose management indicator (GMI)"), "", loc.percent(data.gmi_percent, 1), "gmi")
     mmol_mol = float(hba1c_percent_to_mmolmol(data.gmi_percent))

@@ -36,6 +36,7 @@ from t2pump.report._plots import agp_panel, daily_panel, ranges_bar
 from t2pump.report._style import A4_PORTRAIT_IN, PNG_DPI, RANGE_COLOURS, display_percents, new_page
 from t2pump.report._text import footer, header, report_disclaimer, statistics
 from t2pump.report.data import DEFAULT_WINDOW_DAYS, AgpReportData, agp_report_data_from_trace
+from t2pump.report.glucose_units import GlucoseUnit, display_unit
 from t2pump.report.i18n import localizer
 from t2pump.report.targets import TargetSetName
 from t2pump.simulation.engine import Trace
@@ -52,16 +53,23 @@ __all__ = [
 ]
 
 
-def agp_figure(data: AgpReportData, lang: str = "en", *, smooth: bool = True) -> Figure:
-    """Draw the one-page AGP report of ``data`` in ``lang`` (``"fr"`` or ``"en"``)."""
+def agp_figure(
+    data: AgpReportData, lang: str = "en", *, smooth: bool = True, units: str = GlucoseUnit.MGDL.value
+) -> Figure:
+    """Draw the one-page AGP report of ``data`` in ``lang`` (``"fr"`` or ``"en"``), glucose in ``units``.
+
+    ``units`` is ``"mg/dL"``, ``"mmol/L"`` or ``"g/L"`` (:mod:`t2pump.report.glucose_units`): only
+    what is shown converts; the numbers in ``data`` stay in mg/dL.
+    """
     loc = localizer(lang)
+    unit = display_unit(units)
     fig = new_page()
     shown = display_percents(data.bands)
     header(fig, data, loc)
-    statistics(fig, data, shown, loc)
-    ranges_bar(fig, data, shown, loc)
-    agp_panel(fig, data, loc, smooth=smooth)
-    daily_panel(fig, data, loc)
+    statistics(fig, data, shown, loc, unit)
+    ranges_bar(fig, data, shown, loc, unit)
+    agp_panel(fig, data, loc, unit, smooth=smooth)
+    daily_panel(fig, data, loc, unit)
     footer(fig, data, loc)
     return fig
 
@@ -75,13 +83,15 @@ def agp_report(
     window_days: int | None = DEFAULT_WINDOW_DAYS,
     signal: str = "cgm",
     smooth: bool = True,
+    units: str = GlucoseUnit.MGDL.value,
 ) -> Figure:
     """The AGP report of one patient of ``trace`` (its ``cgm`` signal, mg/dL) as a figure."""
-    localizer(lang)  # an unknown language fails before any computation
+    localizer(lang)  # an unknown language or unit fails before any computation
+    display_unit(units)
     data = agp_report_data_from_trace(
         trace, patient=patient, signal=signal, target_set=target_set, window_days=window_days
     )
-    return agp_figure(data, lang, smooth=smooth)
+    return agp_figure(data, lang, smooth=smooth, units=units)
 
 
 def write_agp_report(
@@ -94,19 +104,24 @@ def write_agp_report(
     window_days: int | None = DEFAULT_WINDOW_DAYS,
     signal: str = "cgm",
     smooth: bool = True,
+    units: str = GlucoseUnit.MGDL.value,
 ) -> Path:
-    """Write the AGP report to ``path`` (``.pdf`` or ``.png``), atomically; return the path."""
+    """Write the AGP report to ``path`` (``.pdf`` or ``.png``), atomically; return the path.
+
+    Glucose is shown in ``units`` (``"mg/dL"``, ``"mmol/L"`` or ``"g/L"``); metrics are computed in mg/dL.
+    """
     target = Path(path)
     fmt = target.suffix.lower().removeprefix(".")
     if fmt not in {"pdf", "png"}:
         raise InputRangeError("out", str(path), "a file name ending in .pdf or .png")
     loc = localizer(lang)
+    display_unit(units)
     data = agp_report_data_from_trace(
         trace, patient=patient, signal=signal, target_set=target_set, window_days=window_days
     )
     _ = loc.gettext
     title = _("AGP report") + f" \u2013 {data.patient_id}"
-    fig = agp_figure(data, lang, smooth=smooth)
+    fig = agp_figure(data, lang, smooth=smooth, units=units)
     save_figure_atomic(fig, target, fmt, title=title, subject=report_disclaimer(loc))
     return target
 

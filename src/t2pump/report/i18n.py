@@ -7,8 +7,8 @@ to the English id.
 
 Locales: ``fr`` is ``fr_FR`` (decimal comma, "30 juil. 2024", "72,4 %" with a no-break space);
 ``en`` is ``en_GB``: day-month-year dates ("30 Jul 2024") and the 24-hour clock, as used in the
-European clinics t2pump is written for (en_US would print "Jul 30, 2024"). Glucose stays in mg/dL
-in both (the unit of French and US reports; mmol/L is not offered yet).
+European clinics t2pump is written for (en_US would print "Jul 30, 2024"). The glucose unit is
+chosen apart from the language (mg/dL, mmol/L or g/L: :mod:`t2pump.report.glucose_units`).
 
 Changing a message: edit the text in the code, then refresh the catalogs and translate what is new
 (``tests/report/test_report_i18n.py`` fails while a message is missing or untranslated)::
