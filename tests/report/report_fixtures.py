@@ -3,6 +3,7 @@
 ``iglu_trace``: one subject of the iglu synthetic set (tests/fixtures/iglu, see PROVENANCE.md), times
 parsed with t2pump.metrics.minutes_since_midnight. ``synthetic_trace``: a smooth daily pattern with
 noise, for shapes the fixture does not have (few days, simulated, very high glucose).
+``page_texts``: the texts of a drawn page, by gid.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from functools import cache
 
 import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 from conftest import read_csv
 from t2pump.metrics import minutes_since_midnight
@@ -60,3 +63,12 @@ def synthetic_trace(
         signals["bg_plasma"] = cgm.copy()
         units["bg_plasma"] = "mg/dL"
     return Trace(t_min=t, patients=patients, signals=signals, units=units, origin_date=origin_date)
+
+
+def page_texts(fig: Figure) -> dict[str, str]:
+    """Every text of a report page by gid (texts without a gid under their own text)."""
+    out: dict[str, str] = {}
+    for t in fig.findobj(Text):
+        if t.get_text():
+            out[t.get_gid() or t.get_text()] = t.get_text()
+    return out

@@ -19,8 +19,7 @@ from babel.numbers import parse_decimal
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
-from matplotlib.text import Text
-from report_fixtures import iglu_trace, synthetic_trace
+from report_fixtures import iglu_trace, page_texts, synthetic_trace
 
 from t2pump.errors import InputRangeError
 from t2pump.report import (
@@ -37,15 +36,6 @@ from t2pump.report.targets import BandKind
 @cache
 def _figure(lang: str, subject: str = "dev-04", smooth: bool = True) -> Figure:
     return agp_report(iglu_trace(subject), lang=lang, smooth=smooth)
-
-
-def _texts(fig: Figure) -> dict[str, str]:
-    """Every text of the page by gid (texts without a gid under their own text)."""
-    out: dict[str, str] = {}
-    for t in fig.findobj(Text):
-        if t.get_text():
-            out[t.get_gid() or t.get_text()] = t.get_text()
-    return out
 
 
 def _by_gid(fig: Figure, kind: type, gid: str) -> object:
@@ -88,7 +78,7 @@ def _by_gid(fig: Figure, kind: type, gid: str) -> object:
     ],
 )
 def test_page_texts_are_in_the_chosen_language(lang: str, present: list[str], absent: list[str]) -> None:
-    texts = _texts(_figure(lang))
+    texts = page_texts(_figure(lang))
     everything = "\n".join(texts.values())
     for text in present:
         assert text in everything, text
@@ -104,7 +94,7 @@ def test_page_texts_are_in_the_chosen_language(lang: str, present: list[str], ab
 
 
 def test_french_numbers_use_decimal_commas() -> None:
-    texts = _texts(_figure("fr"))
+    texts = page_texts(_figure("fr"))
     assert re.fullmatch(r"\d+,\d\u00a0%", texts["result-gmi"])
     assert re.fullmatch(r"\d+,\d\u00a0%", texts["tir-value-target"])
     assert texts["goal-cv"] == "\u2264 36\u00a0%"
@@ -112,7 +102,7 @@ def test_french_numbers_use_decimal_commas() -> None:
 
 def test_bar_and_table_print_the_same_percentages_and_they_sum_to_100() -> None:
     fig = _figure("fr")
-    texts = _texts(fig)
+    texts = page_texts(fig)
     data = agp_report_data_from_trace(iglu_trace("dev-04"))
     shown = {
         k: float(parse_decimal(texts[f"tir-value-{k.value}"].split("\u00a0")[0], locale="fr_FR"))
@@ -157,7 +147,7 @@ def test_plotted_percentiles_are_the_metrics_percentiles() -> None:
 
 def test_simulated_short_trace_is_flagged() -> None:
     fig = agp_report(synthetic_trace(days=3.0, mean_mgdl=300.0, amplitude_mgdl=80.0), lang="en")
-    texts = _texts(fig)
+    texts = page_texts(fig)
     assert texts["simulated"] == "SIMULATED DATA"
     assert texts["insufficient"].startswith("Less than 14 days or under 70% of possible readings")
     assert texts["header-value-1"].startswith("Day 1 \u2013 Day 4")
@@ -225,6 +215,6 @@ def test_figure_is_one_a4_page_and_a_figure_from_data_is_the_same() -> None:
     data = agp_report_data_from_trace(iglu_trace("dev-04"), target_set="pregnancy")
     fig = agp_figure(data, "en")
     assert tuple(fig.get_size_inches()) == pytest.approx((8.27, 11.69))
-    texts = _texts(fig)
+    texts = page_texts(fig)
     assert "Target range 63\u2013140 mg/dL" in texts.values()
     assert "tir-value-very_high" not in texts  # pregnancy: four bands

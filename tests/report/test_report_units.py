@@ -18,8 +18,7 @@ import pytest
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.text import Text
-from report_fixtures import iglu_trace, synthetic_trace
+from report_fixtures import iglu_trace, page_texts, synthetic_trace
 from typer.testing import CliRunner
 
 from t2pump.cli import report as report_cli
@@ -42,14 +41,6 @@ CONSENSUS_MMOLL = {
 @cache
 def _figure(units: str, lang: str = "en", subject: str = "dev-04", smooth: bool = True) -> Figure:
     return agp_report(iglu_trace(subject), lang=lang, units=units, smooth=smooth)
-
-
-def _texts(fig: Figure) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for t in fig.findobj(Text):
-        if t.get_text():
-            out[t.get_gid() or t.get_text()] = t.get_text()
-    return out
 
 
 def _axes(fig: Figure, gid: str) -> Axes:
@@ -106,7 +97,7 @@ def test_pregnancy_bands_in_mmol_per_litre() -> None:
 
 @pytest.mark.parametrize("units", ["mmol/L", "g/L"])
 def test_no_mg_per_dl_is_left_on_a_page_in_another_unit(units: str) -> None:
-    texts = _texts(_figure(units))
+    texts = page_texts(_figure(units))
     everything = "\n".join(texts.values())
     assert "mg/dL" not in everything
     ticks = [t.get_text() for t in _axes(_figure(units), "agp").get_yticklabels()]
@@ -117,7 +108,7 @@ def test_no_mg_per_dl_is_left_on_a_page_in_another_unit(units: str) -> None:
 def test_mmol_page_texts_axes_and_lines_convert() -> None:
     fig = _figure("mmol/L")
     data = agp_report_data_from_trace(iglu_trace("dev-04"))
-    texts = _texts(fig)
+    texts = page_texts(fig)
     assert texts["label-in_range"] == "Target range 3.9\u201310.0 mmol/L"
     assert texts["label-below_range"] == "Below 3.9 mmol/L"
     assert texts["label-very_low"] == "Below 3.0 mmol/L"
@@ -150,13 +141,13 @@ def test_plotted_percentiles_are_the_metrics_percentiles_converted() -> None:
 
 
 def test_percentages_and_gmi_do_not_depend_on_the_unit() -> None:
-    pages = [_texts(_figure(u)) for u in ("mg/dL", "mmol/L", "g/L")]
+    pages = [page_texts(_figure(u)) for u in ("mg/dL", "mmol/L", "g/L")]
     for key in ("result-in_range", "tir-value-high", "result-gmi", "result-cv", "result-gmi-ifcc"):
         assert len({page[key] for page in pages}) == 1, key
 
 
 def test_french_g_per_litre_page() -> None:
-    texts = _texts(_figure("g/L", "fr", "dev-06"))
+    texts = page_texts(_figure("g/L", "fr", "dev-06"))
     assert texts["label-in_range"] == "Plage cible 0,70\u20131,80 g/L"
     assert texts["label-very_high"] == "Supérieur à 2,50 g/L"
     assert re.fullmatch(r"\d,\d\d g/L", texts["result-mean"])
