@@ -112,6 +112,19 @@ def uniform01(seeds: SeedArray, counters: ArrayLike) -> FloatArray:
     return ((h >> np.uint64(11)).astype(np.float64) + 0.5) * _TWO_POW_M53
 
 
+def uniform01_pairs(seeds: SeedArray, counters: ArrayLike) -> FloatArray:
+    """``uniform01(seeds[i], counters[i])`` for each i, shape ``(n,)``: one draw per patient, each
+    at its own counter (the same number as the outer form gives for that pair)."""
+    keys = np.asarray(seeds, dtype=np.uint64)
+    c = np.asarray(counters, dtype=np.int64)
+    if c.shape != keys.shape:
+        raise InputRangeError("counters.shape", c.shape, f"one counter per seed, shape {keys.shape}")
+    if c.size and int(c.min()) < 0:
+        raise InputRangeError("counters", int(c.min()), "counters >= 0")
+    h = mix64(keys + (c.astype(np.uint64) + np.uint64(1)) * _GOLDEN)
+    return ((h >> np.uint64(11)).astype(np.float64) + 0.5) * _TWO_POW_M53
+
+
 # AS241 PPND16 coefficients [2], highest power first (np.polyval order).
 _AS241_A = (
     2.5090809287301226727e3, 3.3430575583588128105e4, 6.7265770927008700853e4, 4.5921953931549871457e4,
@@ -139,22 +152,41 @@ _AS241_F = (
 )  # fmt: skip
 
 
+def _horner(coefficients: tuple[float, ...], x: FloatArray) -> FloatArray:
+    """The polynomial at ``x``, highest power first: ``np.polyval``'s arithmetic, in place."""
+    y = np.full(x.shape, coefficients[0])
+    for c in coefficients[1:]:
+        y *= x
+        y += c
+    return y
+
+
 def normal_quantile(p: ArrayLike) -> FloatArray:
-    """Inverse standard normal CDF (Wichura's AS241 PPND16 [2]_), elementwise for p in (0, 1)."""
+    """Inverse standard normal CDF (Wichura's AS241 PPND16 [2]_), elementwise for p in (0, 1).
+
+    Each branch is evaluated only where it applies (the tails are 15 % of uniform draws).
+    """
     pa = np.asarray(p, dtype=np.float64)
     if pa.size and not bool(np.all((pa > 0.0) & (pa < 1.0))):
         bad = pa[~((pa > 0.0) & (pa < 1.0))].flat[0]
         raise InputRangeError("p", float(bad), "probabilities in the open interval (0, 1)")
     q = pa - 0.5
     central = np.abs(q) <= 0.425
-    r2 = 0.180625 - q * q
-    x_central = q * np.polyval(_AS241_A, r2) / np.polyval(_AS241_B, r2)
-    tail_p = np.where(central, 0.5, np.where(q <= 0.0, pa, 1.0 - pa))
-    r = np.sqrt(-np.log(tail_p))
-    x_near = np.polyval(_AS241_C, r - 1.6) / np.polyval(_AS241_D, r - 1.6)
-    x_far = np.polyval(_AS241_E, r - 5.0) / np.polyval(_AS241_F, r - 5.0)
-    x_tail = np.where(r <= 5.0, x_near, x_far)
-    return np.asarray(np.where(central, x_central, np.where(q < 0.0, -x_tail, x_tail)), dtype=np.float64)
+    out = np.empty(pa.shape)
+    qc = q[central]
+    r2 = 0.180625 - qc * qc
+    out[central] = qc * _horner(_AS241_A, r2) / _horner(_AS241_B, r2)
+    tail = ~central
+    qt = q[tail]
+    r = np.sqrt(-np.log(np.where(qt <= 0.0, pa[tail], 1.0 - pa[tail])))
+    near = r <= 5.0
+    x_tail = np.empty(r.shape)
+    rn = r[near] - 1.6
+    x_tail[near] = _horner(_AS241_C, rn) / _horner(_AS241_D, rn)
+    rf = r[~near] - 5.0
+    x_tail[~near] = _horner(_AS241_E, rf) / _horner(_AS241_F, rf)
+    out[tail] = np.where(qt < 0.0, -x_tail, x_tail)
+    return out
 
 
 def _upper_tail(x: float) -> float:

@@ -369,6 +369,21 @@ class CgmErrors:
         values[missing] = np.nan
         return CgmTrace(t_min=self.t_min[window].copy(), glucose_mgdl=values, flags=flags)
 
+    def readings_at(
+        self, samples: NDArray[np.int64], glucose_mgdl: FloatArray, patients: NDArray[np.intp]
+    ) -> FloatArray:
+        """What ``patients[i]`` sees at sample ``samples[i]`` from glucose ``glucose_mgdl[i]`` at its
+        time (NaN: none shown): the arithmetic of :meth:`apply` for a few patients, one sample each
+        (a bolus decision needs the reading of those about to bolus, not of the whole cohort)."""
+        n_s = self.gain.shape[1]
+        if samples.size and not (int(samples.min()) >= 0 and int(samples.max()) < n_s):
+            raise InputRangeError("samples", samples.tolist(), f"sample indices in [0, {n_s})")
+        raw = self.gain[patients, samples] * glucose_mgdl + self.offset_mgdl[patients, samples]
+        lo, hi = self.range_mgdl
+        values = np.clip(raw, lo, hi)
+        values[self.status[patients, samples] != CgmFlag.OK] = np.nan
+        return np.asarray(values, dtype=np.float64)
+
 
 # ---- seeds -----------------------------------------------------------------------------------
 CGM_STREAM = 200  # t2pump.randomness stream id of the sensor (ids 200-299 belong to devices.cgm)

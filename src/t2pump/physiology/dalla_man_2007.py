@@ -51,17 +51,31 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from t2pump.errors import InputRangeError, check_array_range
 from t2pump.insulin.products import AbsorptionModel, InsulinClass, get_product
+from t2pump.physiology.elementwise import select
 from t2pump.physiology.meal import gastric_emptying_rate
-from t2pump.physiology.progression import Glucotoxicity
+from t2pump.physiology.progression import Glucotoxicity, glucotoxic_rates
+from t2pump.physiology.uva_padova import EAT_RATE_G_PER_MIN
 from t2pump.units import PMOL_PER_U
 
-__all__ = ["GLUCOTOXICITY_STATES", "STATE_NAMES", "T2D_TABLE1", "DallaMan2007", "DallaManRun"]
+__all__ = [
+    "EAT_RATE_G_PER_MIN",
+    "GLUCOTOXICITY_STATES",
+    "N_INPUTS",
+    "N_PARAMS",
+    "PARAM_NAMES",
+    "STATE_NAMES",
+    "T2D_TABLE1",
+    "DallaMan2007",
+    "DallaManRun",
+    "rhs",
+]
 
 FloatArray = NDArray[np.float64]
 
@@ -152,6 +166,7 @@ class DallaMan2007:
     basal_product: str = "glargine_u100"
     p: dict[str, FloatArray] = field(default_factory=dict)
     glucotoxicity: Glucotoxicity | None = None  # adds states g_bar, phi_g (physiology.progression)
+    params: FloatArray = field(default_factory=lambda: np.empty((0, 0)))  # (N_PARAMS, n), PARAM_NAMES rows
 
     @classmethod
     def build(
@@ -178,7 +193,18 @@ class DallaMan2007:
         p = {k: np.full(n, v) for k, (v, _) in T2D_TABLE1.items()}
         p["Vmx"] = p["Vmx"] * si
         p["kp3"] = p["kp3"] * si
-        return cls(tuple(names), bw, si, phi, rapid_product, basal_product, p, glucotoxicity)
+        rapid = get_product(rapid_product).absorption
+        basal = get_product(basal_product).absorption
+        extra = {"BW": bw, "phi": phi}
+        for prefix, depot in (("r_", rapid), ("b_", basal)):
+            extra[prefix + "k12"] = np.full(n, depot.k12_per_min)
+            extra[prefix + "k1p"] = np.full(n, depot.k1p_per_min)
+            extra[prefix + "k2p"] = np.full(n, depot.k2p_per_min)
+            extra[prefix + "direct"] = np.full(n, depot.direct_fraction)
+            extra[prefix + "bio"] = np.full(n, depot.bioavailability)
+        rows = p | extra
+        params = np.array([rows[name] for name in PARAM_NAMES], dtype=np.float64)
+        return cls(tuple(names), bw, si, phi, rapid_product, basal_product, p, glucotoxicity, params)
 
     @property
     def n_patients(self) -> int:
@@ -187,12 +213,6 @@ class DallaMan2007:
     @property
     def n_states(self) -> int:
         return len(STATE_NAMES) + (len(GLUCOTOXICITY_STATES) if self.glucotoxicity is not None else 0)
-
-    def _phi(self, x: FloatArray) -> FloatArray:
-        """Effective beta-cell function: the patient's factor times the glucotoxic factor (if modelled)."""
-        if self.glucotoxicity is None:
-            return self.beta_cell_function
-        return np.asarray(self.beta_cell_function * x[18], dtype=np.float64)
 
     def _depots(self) -> tuple[AbsorptionModel, AbsorptionModel]:
         return get_product(self.rapid_product).absorption, get_product(self.basal_product).absorption
@@ -222,49 +242,24 @@ class DallaMan2007:
         meal_d_mg: FloatArray,
         si_factor: FloatArray | None = None,
     ) -> FloatArray:
-        p = self.p
+        """dx/dt of every patient: :func:`rhs` on the whole arrays."""
+        n = self.n_patients
+        u = np.empty((N_INPUTS, n))
+        u[U_CHO], u[U_RAPID], u[U_BASAL], u[U_MEAL_D] = (
+            cho_mg_per_min,
+            rapid_pmol_kg_min,
+            basal_pmol_kg_min,
+            meal_d_mg,
+        )
+        u[U_SI] = 1.0 if si_factor is None else si_factor
         dx = np.empty_like(x)
-        # meal absorption (gastric emptying with b, d at the actual meal size D)
-        kempt = gastric_emptying_rate(x[0] + x[1], meal_d_mg, p["kmax"], p["kmin"], p["b"], p["d"])
-        dx[0] = -p["kmax"] * x[0] + cho_mg_per_min
-        dx[1] = p["kmax"] * x[0] - kempt * x[1]
-        dx[2] = kempt * x[1] - p["kabs"] * x[2]
-        ra = p["f"] * p["kabs"] * x[2] / self.body_weight_kg
-        # exogenous insulin: the products' absorption models
-        rapid, basal = self._depots()
-        ra_i = rapid.bioavailability * (rapid.k1p_per_min * x[13] + rapid.k2p_per_min * x[14])
-        ra_i = ra_i + basal.bioavailability * (basal.k1p_per_min * x[15] + basal.k2p_per_min * x[16])
-        for s1, s2, model, u in ((13, 14, rapid, rapid_pmol_kg_min), (15, 16, basal, basal_pmol_kg_min)):
-            dx[s1] = -(model.k12_per_min + model.k1p_per_min) * x[s1] + (1.0 - model.direct_fraction) * u
-            dx[s2] = model.k12_per_min * x[s1] - model.k2p_per_min * x[s2] + model.direct_fraction * u
-        # glucose
-        si = 1.0 if si_factor is None else si_factor  # circadian / day-to-day variation of insulin action
-        egp = np.maximum(p["kp1"] - p["kp2"] * x[3] - si * p["kp3"] * x[8] - p["kp4"] * x[10], 0.0)
-        renal = np.where(x[3] > p["ke2"], p["ke1"] * (x[3] - p["ke2"]), 0.0)
-        dx[3] = egp + ra - p["Fcns"] - renal - p["k1"] * x[3] + p["k2"] * x[4]
-        uid = (p["Vm0"] + si * p["Vmx"] * x[9]) * x[4] / (p["Km0"] + x[4])
-        dx[4] = -uid + p["k1"] * x[3] - p["k2"] * x[4]
-        # insulin kinetics with hepatic extraction
-        secretion = p["gamma"] * x[10]
-        he = np.clip(-p["m5"] * secretion + p["m6"], 0.0, _HE_MAX)
-        m3 = he * p["m1"] / (1.0 - he)
-        dx[5] = -(p["m1"] + m3) * x[5] + p["m2"] * x[6] + secretion
-        dx[6] = -(p["m2"] + p["m4"]) * x[6] + p["m1"] * x[5] + ra_i
-        plasma_insulin = x[6] / p["VI"]
-        dx[7] = -p["ki"] * (x[7] - plasma_insulin)
-        dx[8] = -p["ki"] * (x[8] - x[7])
-        dx[9] = -p["p2U"] * x[9] + p["p2U"] * (plasma_insulin - IB_PMOL_L)
-        # beta-cell secretion (Breda 2001 form as in [1])
-        glucose = x[3] / p["VG"]
-        dgdt = dx[3] / p["VG"]
-        spo = self._phi(x) * (x[11] + p["K"] * np.maximum(dgdt, 0.0) + _SB)
-        dx[10] = -p["gamma"] * x[10] + np.maximum(spo, 0.0)
-        drive = p["beta"] * (glucose - GB_MGDL)
-        dx[11] = np.where(drive >= -_SB, -p["alpha"] * (x[11] - drive), -p["alpha"] * (x[11] + _SB))
-        dx[12] = -KSC_PER_MIN * (x[12] - x[3])
-        if self.glucotoxicity is not None:
-            dx[17], dx[18] = self.glucotoxicity.derivatives(glucose, x[17], x[18])
+        rhs(x, self.params, u, self.glucotoxicity_params, dx)
         return dx
+
+    @property
+    def glucotoxicity_params(self) -> FloatArray:
+        """:meth:`Glucotoxicity.as_array`, or an empty array when glucotoxicity is not modelled."""
+        return np.empty(0) if self.glucotoxicity is None else self.glucotoxicity.as_array()
 
     def steady_state(self, rapid_u_per_min: ArrayLike = 0.0, basal_u_per_min: ArrayLike = 0.0) -> FloatArray:
         """The fasting steady state for constant insulin inputs, all patients at once (bisection on G)."""
@@ -327,6 +322,85 @@ class DallaMan2007:
         return np.array(rows)
 
 
+# Rows of DallaMan2007.params: Table 1 (T2D_TABLE1 names, V_mx and k_p3 already scaled by the
+# patient's insulin sensitivity), body weight, beta-cell function, then the rapid ("r_") and basal
+# ("b_") depots of t2pump.insulin.products.AbsorptionModel. Indices are module constants so that the
+# compiled kernel reads them as literals.
+PARAM_NAMES = (
+    "VG", "k1", "k2", "VI", "m1", "m2", "m4", "m5", "m6", "kmax", "kmin", "kabs", "f", "b", "d",
+    "kp1", "kp2", "kp3", "kp4", "ki", "Fcns", "Vm0", "Vmx", "Km0", "p2U", "K", "alpha", "beta",
+    "gamma", "ke1", "ke2", "BW", "phi",
+    "r_k12", "r_k1p", "r_k2p", "r_direct", "r_bio", "b_k12", "b_k1p", "b_k2p", "b_direct", "b_bio",
+)  # fmt: skip
+(
+    VG, K1, K2, VI, M1, M2, M4, M5, M6, KMAX, KMIN, KABS, F, B, D, KP1, KP2, KP3, KP4, KI, FCNS, VM0,
+    VMX, KM0, P2U, KSEC, ALPHA, BETA, GAMMA, KE1, KE2, BW, PHI,
+    R_K12, R_K1P, R_K2P, R_DIRECT, R_BIO, B_K12, B_K1P, B_K2P, B_DIRECT, B_BIO,
+) = range(len(PARAM_NAMES))  # fmt: skip
+N_PARAMS = len(PARAM_NAMES)
+# Rows of the inputs: carbohydrate eaten [mg/min], rapid and basal-depot insulin [pmol/kg/min], meal
+# size D of gastric emptying [mg], insulin-action factor (circadian x day-to-day, 1 = none).
+U_CHO, U_RAPID, U_BASAL, U_MEAL_D, U_SI = range(5)
+N_INPUTS = 5
+
+
+def _glucotoxic_factor(x: Any, gtox: FloatArray) -> Any:
+    """phi_g (state 18) when glucotoxicity is modelled, else 1."""
+    if gtox.shape[0] > 0:
+        return x[18]
+    return 1.0
+
+
+def rhs(x: Any, p: Any, u: Any, gtox: FloatArray, out: Any) -> None:
+    """dx/dt of the model into ``out``: the one definition of the equations in the module docstring.
+
+    Elementwise: ``x[j]``, ``p[j]``, ``u[j]`` are rows over patients (NumPy) or one patient's scalars
+    (the compiled kernel, :mod:`t2pump.simulation.kernel`); ``gtox`` is
+    :meth:`Glucotoxicity.as_array`, empty when glucotoxicity is not modelled (then ``out[17:]`` is
+    not written).
+    """
+    # meal absorption (gastric emptying with b, d at the actual meal size D)
+    kempt = gastric_emptying_rate(x[0] + x[1], u[U_MEAL_D], p[KMAX], p[KMIN], p[B], p[D])
+    out[0] = -p[KMAX] * x[0] + u[U_CHO]
+    out[1] = p[KMAX] * x[0] - kempt * x[1]
+    out[2] = kempt * x[1] - p[KABS] * x[2]
+    ra = p[F] * p[KABS] * x[2] / p[BW]
+    # exogenous insulin: the products' two-compartment absorption models
+    ra_i = p[R_BIO] * (p[R_K1P] * x[13] + p[R_K2P] * x[14])
+    ra_i = ra_i + p[B_BIO] * (p[B_K1P] * x[15] + p[B_K2P] * x[16])
+    out[13] = -(p[R_K12] + p[R_K1P]) * x[13] + (1.0 - p[R_DIRECT]) * u[U_RAPID]
+    out[14] = p[R_K12] * x[13] - p[R_K2P] * x[14] + p[R_DIRECT] * u[U_RAPID]
+    out[15] = -(p[B_K12] + p[B_K1P]) * x[15] + (1.0 - p[B_DIRECT]) * u[U_BASAL]
+    out[16] = p[B_K12] * x[15] - p[B_K2P] * x[16] + p[B_DIRECT] * u[U_BASAL]
+    # glucose; insulin action scaled by the circadian / day-to-day factor
+    si = u[U_SI]
+    egp = np.maximum(p[KP1] - p[KP2] * x[3] - si * p[KP3] * x[8] - p[KP4] * x[10], 0.0)
+    renal = select(x[3] > p[KE2], p[KE1] * (x[3] - p[KE2]), 0.0)
+    out[3] = egp + ra - p[FCNS] - renal - p[K1] * x[3] + p[K2] * x[4]
+    uid = (p[VM0] + si * p[VMX] * x[9]) * x[4] / (p[KM0] + x[4])
+    out[4] = -uid + p[K1] * x[3] - p[K2] * x[4]
+    # insulin kinetics with hepatic extraction
+    secretion = p[GAMMA] * x[10]
+    he = np.minimum(np.maximum(-p[M5] * secretion + p[M6], 0.0), _HE_MAX)
+    m3 = he * p[M1] / (1.0 - he)
+    out[5] = -(p[M1] + m3) * x[5] + p[M2] * x[6] + secretion
+    out[6] = -(p[M2] + p[M4]) * x[6] + p[M1] * x[5] + ra_i
+    plasma_insulin = x[6] / p[VI]
+    out[7] = -p[KI] * (x[7] - plasma_insulin)
+    out[8] = -p[KI] * (x[8] - x[7])
+    out[9] = -p[P2U] * x[9] + p[P2U] * (plasma_insulin - IB_PMOL_L)
+    # beta-cell secretion (Breda 2001 form as in [1]), phi times the glucotoxic factor if modelled
+    glucose = x[3] / p[VG]
+    dgdt = out[3] / p[VG]
+    spo = p[PHI] * _glucotoxic_factor(x, gtox) * (x[11] + p[KSEC] * np.maximum(dgdt, 0.0) + _SB)
+    out[10] = -p[GAMMA] * x[10] + np.maximum(spo, 0.0)
+    drive = p[BETA] * (glucose - GB_MGDL)
+    out[11] = select(drive >= -_SB, -p[ALPHA] * (x[11] - drive), -p[ALPHA] * (x[11] + _SB))
+    out[12] = -KSC_PER_MIN * (x[12] - x[3])
+    if gtox.shape[0] > 0:
+        out[17], out[18] = glucotoxic_rates(glucose, x[17], x[18], gtox)
+
+
 def _depot_steady_state(model: AbsorptionModel, u: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Subcutaneous depots under a constant input ``u`` [pmol/kg/min]."""
     s1 = (1.0 - model.direct_fraction) * u / (model.k12_per_min + model.k1p_per_min)
@@ -347,7 +421,7 @@ class DallaManRun:
     meal_eaten_g: FloatArray
 
     @classmethod
-    def start(cls, model: DallaMan2007, eat_rate_g_per_min: float = 5.0) -> DallaManRun:
+    def start(cls, model: DallaMan2007, eat_rate_g_per_min: float = EAT_RATE_G_PER_MIN) -> DallaManRun:
         z = np.zeros(model.n_patients)
         return cls(model, eat_rate_g_per_min, z.copy(), z.copy(), z.copy(), z.copy())
 

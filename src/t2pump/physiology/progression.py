@@ -33,13 +33,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from t2pump.errors import check_range
+from t2pump.physiology.elementwise import select
 
-__all__ = ["UKPDS_DECLINE_PER_YEAR", "Glucotoxicity", "beta_cell_after"]
+__all__ = [
+    "GLUCOTOXICITY_PARAMS",
+    "UKPDS_DECLINE_PER_YEAR",
+    "Glucotoxicity",
+    "beta_cell_after",
+    "glucotoxic_rates",
+    "glucotoxic_steady_factor",
+]
 
 FloatArray = NDArray[np.float64]
 
@@ -79,20 +88,50 @@ class Glucotoxicity:
         for name in ("onset_days", "recovery_days", "mean_glucose_days"):
             check_range(f"glucotoxicity.{name}", getattr(self, name), 0.01, 365.0, "days")
 
+    def as_array(self) -> FloatArray:
+        """The parameters in :data:`GLUCOTOXICITY_PARAMS` order, times in minutes (for the kernel)."""
+        return np.array(
+            [
+                self.threshold_mgdl,
+                self.half_effect_mgdl,
+                self.hill,
+                self.max_suppression,
+                self.onset_days * _MIN_PER_DAY,
+                self.recovery_days * _MIN_PER_DAY,
+                self.mean_glucose_days * _MIN_PER_DAY,
+            ]
+        )
+
     def steady_factor(self, mean_glucose_mgdl: ArrayLike) -> FloatArray:
         """phi_inf: the glucotoxic factor that a sustained mean glucose leads to (1 = none)."""
-        excess = np.maximum(np.asarray(mean_glucose_mgdl, dtype=np.float64) - self.threshold_mgdl, 0.0)
-        e_n = excess**self.hill
-        return np.asarray(
-            1.0 - self.max_suppression * e_n / (e_n + self.half_effect_mgdl**self.hill), dtype=np.float64
-        )
+        g = np.asarray(mean_glucose_mgdl, dtype=np.float64)
+        return np.asarray(glucotoxic_steady_factor(g, self.as_array()), dtype=np.float64)
 
     def derivatives(
         self, glucose_mgdl: FloatArray, mean_glucose: FloatArray, factor: FloatArray
     ) -> tuple[FloatArray, FloatArray]:
         """d(G_bar)/dt and d(phi_g)/dt [per min]."""
-        d_mean = (glucose_mgdl - mean_glucose) / (self.mean_glucose_days * _MIN_PER_DAY)
-        target = self.steady_factor(mean_glucose)
-        tau_days = np.where(target < factor, self.onset_days, self.recovery_days)
-        d_factor = (target - factor) / (tau_days * _MIN_PER_DAY)
+        d_mean, d_factor = glucotoxic_rates(glucose_mgdl, mean_glucose, factor, self.as_array())
         return np.asarray(d_mean, dtype=np.float64), np.asarray(d_factor, dtype=np.float64)
+
+
+# Parameter order of Glucotoxicity.as_array (the elementwise functions below take that array).
+GLUCOTOXICITY_PARAMS = (
+    "threshold_mgdl", "half_effect_mgdl", "hill", "max_suppression", "onset_min", "recovery_min", "mean_min",
+)  # fmt: skip
+
+
+def glucotoxic_steady_factor(mean_glucose_mgdl: Any, g: FloatArray) -> Any:
+    """phi_inf of :class:`Glucotoxicity` with parameters ``g`` (its ``as_array``); elementwise
+    (NumPy arrays, or one patient's scalars in the compiled kernel)."""
+    excess = np.maximum(mean_glucose_mgdl - g[0], 0.0)
+    e_n = excess ** g[2]
+    return 1.0 - g[3] * e_n / (e_n + g[1] ** g[2])
+
+
+def glucotoxic_rates(glucose_mgdl: Any, mean_glucose: Any, factor: Any, g: FloatArray) -> tuple[Any, Any]:
+    """d(G_bar)/dt and d(phi_g)/dt [per min], elementwise, parameters ``g`` as in ``as_array``."""
+    d_mean = (glucose_mgdl - mean_glucose) / g[6]
+    target = glucotoxic_steady_factor(mean_glucose, g)
+    tau_min = select(target < factor, g[4], g[5])
+    return d_mean, (target - factor) / tau_min

@@ -73,9 +73,14 @@ class SensitivityVariation:
     @staticmethod
     def circadian_factor(log_amplitudes: FloatArray, t_min: float) -> FloatArray:
         """exp of the periodic piecewise-linear profile at clock time ``t_min`` for every patient."""
-        tod = float(t_min) % 1440.0
+        return SensitivityVariation.circadian_factors(log_amplitudes, np.array([float(t_min)]))[:, 0]
+
+    @staticmethod
+    def circadian_factors(log_amplitudes: FloatArray, t_min: FloatArray) -> FloatArray:
+        """:meth:`circadian_factor` at several clock times at once: shape (n, len(t_min))."""
+        tod = np.asarray(t_min, dtype=np.float64) % 1440.0
         knots = np.concatenate([_KNOTS_MIN - 1440.0, _KNOTS_MIN, _KNOTS_MIN + 1440.0])
-        j = int(np.searchsorted(knots, tod, side="right")) - 1
+        j = np.searchsorted(knots, tod, side="right") - 1
         w = (tod - knots[j]) / (knots[j + 1] - knots[j])
         a = np.tile(log_amplitudes, (1, 3))
         return np.asarray(np.exp((1.0 - w) * a[:, j] + w * a[:, j + 1]), dtype=np.float64)

@@ -1,21 +1,25 @@
 """Therapy in the loop: a cohort of type 2 patients on CSII or MDI, simulated minute by minute.
 
-One loop over minutes; every quantity is an array over patients. Each minute:
+The loop owns time; every quantity is an array over patients. Per day it prepares the day's inputs:
 
 1. behaviour: carbohydrate eaten (``CohortInputs.carbs_g``), carbohydrate entered in the bolus
    calculator (``announced_carbs_g``: 0 where no bolus is taken, shifted where it is late, with the
    person's counting error);
-2. therapy: at an announcement the wizard dose is computed from the glucose reading (the last CGM
-   sample when a sensor is given, a meter value when it has none, else interstitial glucose plus
-   ``reading_noise_mgdl``) and the bolus insulin on board, through the limits
-   (:class:`~t2pump.therapy.cohort_therapy.CohortCsii` / ``CohortMdi``); every cap (hard, patient or
-   device maximum; not the rounding to an increment) is counted in the ``bolus_capped`` signal;
-3. device: the pump delivers basal in whole pulses and boluses at its bolus speed; pens give the
-   dose in the minute it is injected, and basal injections at their clock times when taken;
-4. absorption: with patient ``seeds``, each delivery's absorbed exposure gets an independent
+2. device programs: the pump's basal rate of each minute, MDI basal injections at their clock times
+   when taken (doses through the limits);
+3. absorption: with patient ``seeds``, each delivery's absorbed exposure gets an independent
    within-subject log-normal factor (see ``RAPID_PROXY_CV`` below);
-5. physiology: :class:`~t2pump.physiology.dalla_man_2007.DallaManRun` advances with RK4, insulin
-   action scaled by the patient's circadian and day-to-day factors when ``sensitivity`` is given.
+4. insulin action: the patient's circadian and day-to-day factors when ``sensitivity`` is given.
+
+Then it runs the day in stretches between bolus decisions. At a minute where someone announces a
+meal, the wizard dose of *those* patients is computed from their glucose reading (the last CGM
+sample when a sensor is given, plasma glucose if that sample is missing, a meter value when there is
+no sensor: interstitial glucose plus ``reading_noise_mgdl``) and their bolus insulin on board,
+through the limits (:class:`~t2pump.therapy.cohort_therapy.CohortCsii` / ``CohortMdi``); every cap
+(hard, patient or device maximum; not the rounding to an increment) is counted in the
+``bolus_capped`` signal. The pump delivers basal in whole pulses and boluses at its bolus speed;
+pens give the dose in the minute it is decided. Between decisions the compiled kernel
+(:func:`t2pump.simulation.kernel.advance`) integrates the Dalla Man 2007 model with RK4.
 
 Signals are recorded every ``record_every_min`` minutes (sums of insulin and carbohydrate over the
 period, glucose and IOB at its end), so memory grows with the trace asked for, not with the steps.
@@ -23,6 +27,7 @@ period, glucose and IOB at its end), so memory grows with the trace asked for, n
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -33,19 +38,32 @@ from numpy.typing import NDArray
 from t2pump.devices.cgm import CgmErrors
 from t2pump.errors import InputRangeError
 from t2pump.insulin.products import get_product
-from t2pump.physiology.dalla_man_2007 import DallaMan2007, DallaManRun
+from t2pump.physiology.dalla_man_2007 import EAT_RATE_G_PER_MIN, VG, DallaMan2007
 from t2pump.physiology.sensitivity_variation import SensitivityVariation
-from t2pump.randomness import SeedArray, lognormal_factor, normal_quantile, substream, uniform01
-from t2pump.simulation.engine import DEFAULT_SUBSTEPS, SimulationError, Trace, rk4_step
+from t2pump.randomness import (
+    SeedArray,
+    lognormal_factor,
+    normal_quantile,
+    substream,
+    uniform01,
+    uniform01_pairs,
+)
+from t2pump.simulation.engine import SimulationError, Trace
+from t2pump.simulation.kernel import AUX_NAMES, N_KERNEL_STATES, REC_SNAPSHOTS, REC_SUMS, advance
 from t2pump.therapy.cohort_therapy import CohortCsii, CohortMdi
 from t2pump.therapy.limits import ClampCode
 from t2pump.units import MIN_PER_DAY, MIN_PER_H
 
-__all__ = ["CohortInputs", "InputSource", "simulate_cohort"]
+__all__ = ["T2D_SUBSTEPS", "CohortInputs", "InputSource", "simulate_cohort"]
 
 FloatArray = NDArray[np.float64]
-_EPS = 1e-9
 _DAY = int(MIN_PER_DAY)
+# RK4 steps per minute for the type 2 model. Unlike simglucose's fastest adult (k_abs 0.58/min,
+# engine.DEFAULT_SUBSTEPS = 2), the Dalla Man 2007 T2D parameters (k_abs 0.023/min; fastest insulin
+# modes about 1.5/min) allow h = 1 min: halving it changes plasma glucose by at most 0.012 mg/dL over
+# two closed-loop days of 50 opt2mise patients on either arm (tests/simulation/test_cohort_run.py
+# checks the < 0.1 mg/dL criterion).
+T2D_SUBSTEPS = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,23 +103,20 @@ class CohortInputs:
             )
 
 
-# Within-patient variability of absorbed exposure per delivery (log-normal, mean 1): each delivery,
-# a pump pulse or a pen injection, gets an independent factor with the product's within-subject CV
-# of exposure (t2pump.insulin.products: glargine U100 33 %, NPH 28 %, detemir 14 %, glargine U300
-# 17.4 %; rapid analogs 10 % from the Lyumjev label, the only rapid-analog figure found, applied to
-# all rapid analogs as a proxy). A once-daily depot therefore varies by the full CV, while a day of
-# basal pulses averages out (CV / sqrt(number of pulses)); no source shows the CV itself growing with
-# dose (docs/research_insulin_pk.md 4), so none is assumed.
+# Within-patient variability of absorbed exposure (log-normal, mean 1) per subcutaneous depot: each
+# bolus (pump or pen) and each basal injection gets an independent factor with the product's
+# within-subject CV of exposure (t2pump.insulin.products: glargine U100 33 %, NPH 28 %, detemir 14 %,
+# glargine U300 17.4 %; rapid analogs 10 % from the Lyumjev label, the only rapid-analog figure found,
+# applied to all rapid analogs as a proxy). A once-daily basal depot therefore varies by the full CV.
+# The pump's basal is a continuous infusion of 0.025-0.05 U pulses a minute or two apart: it gets no
+# factor (independent per-pulse factors would average to CV / sqrt(pulses), about 1.6 % over an hour
+# at 10 %, while drawing them cost more than the physiology). No source shows the CV itself growing
+# with dose (docs/research_insulin_pk.md 4), so none is assumed.
 RAPID_PROXY_CV = 0.10
 _STREAM_RAPID = 300  # t2pump.randomness stream ids of the simulation (300-399)
 _STREAM_BASAL = 301
-
-
-def _exposure_factor(seeds: SeedArray, stream: int, k: int, cv: float) -> FloatArray:
-    if cv <= 0:
-        return np.ones(seeds.shape[0])
-    z = normal_quantile(uniform01(substream(seeds, stream), [k])[:, 0])
-    return lognormal_factor(z, np.full(seeds.shape[0], cv))
+_AUX_QUEUE = AUX_NAMES.index("bolus_queue_u")
+_AUX_EXPOSURE = AUX_NAMES.index("bolus_exposure")
 
 
 class InputSource(Protocol):
@@ -120,25 +135,14 @@ class InputSource(Protocol):
     def window(self, day: int) -> CohortInputs: ...
 
 
-class _IobBuffer:
-    """Bolus insulin delivered over the last ``curve`` duration, to compute IOB at any minute."""
-
-    def __init__(self, n: int, weights: FloatArray) -> None:
-        self.weights = weights  # iob fraction at age 0, 1, ... L-1 minutes
-        self.length = weights.size
-        self.buf = np.zeros((n, self.length))
-
-    def add(self, k: int, units: FloatArray) -> None:
-        self.buf[:, k % self.length] = units
-
-    def iob(self, k: int) -> FloatArray:
-        ages = (k - np.arange(self.length)) % self.length
-        # A row-wise sum (not BLAS) so that each patient's result does not depend on the cohort size.
-        return np.asarray(np.sum(self.buf * self.weights[ages], axis=1), dtype=np.float64)
+def _iob_weights(curve_duration_min: float, iob_fraction: Callable[[FloatArray], FloatArray]) -> FloatArray:
+    """IOB fraction of a delivery at ages 0, 1, ... minutes, over the curve's duration."""
+    ages = np.arange(int(np.ceil(curve_duration_min)) + 1, dtype=np.float64)
+    return np.asarray(iob_fraction(ages), dtype=np.float64)
 
 
 class _CohortLoop:
-    """The state of one cohort run between minutes: patients, devices, buffers and records."""
+    """The state of one cohort run between days: patients, devices, histories and records."""
 
     def __init__(
         self,
@@ -148,42 +152,62 @@ class _CohortLoop:
         x0: FloatArray | None,
         record_every_min: int,
         cgm: CgmErrors | None,
-        sensitivity: SensitivityVariation | None = None,
+        sensitivity: SensitivityVariation | None,
+        substeps: int,
     ) -> None:
         n, n_min = inputs.n_patients, inputs.n_minutes
-        self.model, self.source, self.n = model, inputs, n
-        self.day = -1
-        self.win = inputs.window(0)
+        self.model, self.source, self.n, self.n_min = model, inputs, n, n_min
         self.pump = therapy if isinstance(therapy, CohortCsii) else None
         self.mdi = therapy if isinstance(therapy, CohortMdi) else None
         curve = therapy.active_insulin
-        ages = np.arange(int(np.ceil(curve.duration_min)) + 1, dtype=float)
-        self.iob_buf = _IobBuffer(n, curve.iob_fraction(ages))
-        self.run = DallaManRun.start(model)
-        self.x = self._basal_steady_state() if x0 is None else np.array(x0, dtype=np.float64, copy=True)
+        self.curve = curve
+        self.iob_w = _iob_weights(curve.duration_min, curve.iob_fraction)
+        self.bolus_tail = np.zeros((n, self.iob_w.size - 1))  # bolus deliveries of the last minutes
+        x = self._basal_steady_state() if x0 is None else np.array(x0, dtype=np.float64, copy=True)
+        self.n_model_states = x.shape[0]
+        if x.shape[0] < N_KERNEL_STATES:  # glucotoxicity off: constant (g_bar, phi_g) rows
+            x = np.vstack([x, model.plasma_glucose_mgdl(x)[None, :], np.ones((1, n))])
+        self.x = np.ascontiguousarray(x)
+        self.aux = np.zeros((len(AUX_NAMES), n))
+        self.aux[_AUX_EXPOSURE] = 1.0
+        self.params = np.ascontiguousarray(model.params)
+        self.gtox = model.glucotoxicity_params
+        self.substeps = substeps
         self.every = record_every_min
         n_rec = n_min // record_every_min
         self.rec = {k: np.zeros((n, n_rec)) for k in _SIGNALS}
-        self.basal_acc = np.zeros(n)
-        self.bolus_queue = np.zeros(n)
+        self.fail = np.full(n, -1, dtype=np.int64)
         self.cgm = cgm
+        self.cgm_period = record_every_min  # without a sensor, samples are only kept for the records
+        if cgm is not None and cgm.t_min.size > 1:
+            self.cgm_period = int(cgm.t_min[1] - cgm.t_min[0])
+        if record_every_min % self.cgm_period or _DAY % record_every_min:
+            raise InputRangeError(
+                "record_every_min",
+                record_every_min,
+                f"a divisor of a day and a multiple of the CGM sample period ({self.cgm_period} min)",
+            )
+        if cgm is not None:
+            self.rec["cgm"] = np.full((n, n_rec), np.nan)
+        # the interstitial glucose at the last CGM sample time (sample 0 of the next day)
+        self.last_sample = np.asarray(model.interstitial_glucose_mgdl(self.x), dtype=np.float64)
         self.seeds = inputs.seeds
-        self.sensitivity = sensitivity if inputs.seeds is not None else None
-        if self.sensitivity is not None and inputs.seeds is not None:
-            self.si_circadian = self.sensitivity.circadian_log_amplitudes(inputs.seeds)
-            self.si_day = self.sensitivity.day_factors(inputs.seeds, -(-n_min // int(MIN_PER_DAY)))
         rapid_cv = get_product(model.rapid_product).exposure_cv_within or RAPID_PROXY_CV
         basal_cv = get_product(model.basal_product).exposure_cv_within or 0.0
         self.cv = (rapid_cv, basal_cv)
-        if cgm is not None:
-            self.cgm_period = int(cgm.t_min[1] - cgm.t_min[0]) if cgm.t_min.size > 1 else 1
-            if record_every_min % self.cgm_period:
-                raise InputRangeError(
-                    "record_every_min",
-                    record_every_min,
-                    f"a multiple of the CGM sample period ({self.cgm_period} min)",
-                )
-            self.rec["cgm"] = np.full((n, n_rec), np.nan)
+        self.sensitivity = sensitivity if inputs.seeds is not None else None
+        if self.sensitivity is not None and inputs.seeds is not None:
+            amplitudes = self.sensitivity.circadian_log_amplitudes(inputs.seeds)
+            self.si_circadian = SensitivityVariation.circadian_factors(
+                amplitudes, np.arange(_DAY, dtype=float)
+            )
+            self.si_day = self.sensitivity.day_factors(inputs.seeds, -(-n_min // _DAY))
+        if self.pump is not None:
+            self.basal_rate = np.ascontiguousarray(self.pump.basal_u_per_h[:, np.arange(_DAY) // 30])
+            self.pulse_u, self.bolus_speed = self.pump.basal_pulse_u, self.pump.bolus_speed_u_per_min
+        else:
+            self.basal_rate = np.zeros((n, _DAY))
+            self.pulse_u, self.bolus_speed = 1.0, math.inf
 
     def _basal_steady_state(self) -> FloatArray:
         """Fasting steady state under the arm's basal insulin (its daily amount as a constant rate),
@@ -193,106 +217,174 @@ class _CohortLoop:
         assert self.mdi is not None
         return self.model.steady_state(basal_u_per_min=self.mdi.basal_dose_u.sum(axis=1) / MIN_PER_DAY)
 
-    def reading(self, k: int) -> FloatArray:
-        """The glucose the person sees at minute ``k``: the last CGM sample, or a meter (plasma) value."""
-        if self.cgm is None:
-            noise = (
-                self.win.reading_noise_mgdl[:, k % _DAY] if self.win.reading_noise_mgdl is not None else 0.0
-            )
-            return np.asarray(self.model.interstitial_glucose_mgdl(self.x) + noise, dtype=np.float64)
-        j = k // self.cgm_period
-        sample = self.cgm.apply(self.model.interstitial_glucose_mgdl(self.x)[:, None], start=j)
-        value = sample.glucose_mgdl[:, 0]
-        return np.asarray(
-            np.where(np.isnan(value), self.model.plasma_glucose_mgdl(self.x), value), dtype=np.float64
-        )
+    # ---- one day ------------------------------------------------------------------------------
+    def run_day(self, day: int) -> int:
+        """Simulate day ``day``; returns its number of minutes."""
+        win = self.source.window(day)
+        n, length = self.n, win.n_minutes
+        k0 = day * _DAY
+        carbs = np.ascontiguousarray(win.carbs_g, dtype=np.float64)
+        depot = self._basal_injections(win, length)
+        expo_basal = self._basal_exposure(k0, depot)
+        si = np.ones((n, length))
+        if self.sensitivity is not None:
+            si = self.si_day[:, day][:, None] * self.si_circadian[:, :length]
+        bolus = np.zeros((n, length))
+        n_rec = length // self.every
+        rec_sum = np.zeros((len(REC_SUMS), n, n_rec))
+        rec_snap = np.zeros((len(REC_SNAPSHOTS), n, n_rec))
+        samples = np.zeros((n, length // self.cgm_period + 1))
+        samples[:, 0] = self.last_sample
+        day_arrays = (carbs, self.basal_rate[:, :length], depot, expo_basal, si, bolus)
+        pos = np.zeros(n, dtype=np.int64)
+        # each patient runs to its own next announcement, where its dose is decided
+        for stop in _decision_rounds(win.announced_carbs_g > 0, length):
+            advance(
+                self.x, self.aux, self.params, self.gtox, pos, stop, self.substeps, self.every,
+                self.cgm_period, EAT_RATE_G_PER_MIN, self.pulse_u, self.bolus_speed,
+                *day_arrays, rec_sum, rec_snap, samples, self.fail,
+            )  # fmt: skip
+            if np.any(self.fail >= 0):
+                i = int(np.argmax(self.fail >= 0))
+                t = k0 + int(self.fail[i])
+                raise SimulationError(
+                    f"simulation blew up for patient {self.model.names[i]!r} at t = {t} min"
+                )
+            due = np.flatnonzero(stop < length)
+            if due.size:
+                self._decide(win, day, due, stop[due], samples, bolus)
+        self._record_day(day, length, rec_sum, rec_snap, samples, bolus)
+        return length
 
-    def decide(self, k: int) -> FloatArray:
-        """Meal-time doses: queued on the pump, returned (given now) for pens."""
-        given_now = np.zeros(self.n)
-        due = self.win.announced_carbs_g[:, k % _DAY] > 0
-        if not np.any(due):
-            return given_now
-        reading = self.reading(k)
-        carbs = self.win.announced_carbs_g[:, k % _DAY]
+    def _basal_injections(self, win: CohortInputs, length: int) -> FloatArray:
+        """MDI basal-depot doses of the day at their clock times, when taken [U] (zeros on a pump)."""
+        depot = np.zeros((self.n, length))
+        if self.mdi is None:
+            return depot
+        for j, clock in enumerate(self.mdi.basal_clock_min):
+            if clock < length:
+                dose, _ = self.mdi.basal_injection(j)
+                taken = win.basal_taken[:, 0, j] if win.basal_taken is not None else True
+                depot[:, clock] = np.where(taken, dose, 0.0)
+        return depot
+
+    def _basal_exposure(self, k0: int, depot: FloatArray) -> FloatArray:
+        """Exposure factors of the day's basal injections (counter = absolute minute)."""
+        factors = np.ones(depot.shape)
+        cols = np.flatnonzero(np.any(depot > 0, axis=0))
+        if self.seeds is not None and cols.size:
+            factors[:, cols] = _exposure_factors(self.seeds, _STREAM_BASAL, k0 + cols, self.cv[1])
+        return factors
+
+    def _decide(
+        self, win: CohortInputs, day: int, idx: NDArray[np.intp], m: NDArray[np.int64], samples: FloatArray,
+        bolus: FloatArray,
+    ) -> None:  # fmt: skip
+        """Meal-time doses of patients ``idx``, each announcing a meal at its minute ``m``: queued."""
+        carbs = win.announced_carbs_g[idx, m]
+        xi = self.x[:, idx]
+        if self.cgm is None:
+            noise = win.reading_noise_mgdl[idx, m] if win.reading_noise_mgdl is not None else 0.0
+            reading = xi[12] / self.params[VG, idx] + noise
+        else:
+            j = m // self.cgm_period
+            value = self.cgm.readings_at(day * _DAY // self.cgm_period + j, samples[idx, j], idx)
+            reading = np.where(np.isnan(value), xi[3] / self.params[VG, idx], value)
+        # IOB at the start of minute m: deliveries 1 ... L-1 minutes old (row-wise sums: a patient's
+        # value does not depend on who else is in the cohort)
+        lag = self.iob_w.size - 1
+        rows = idx[:, None]
+        cols = m[:, None] + np.arange(lag)[None, :]  # ages L-1 ... 1, in [tail | today] coordinates
+        window = np.where(
+            cols < lag,
+            self.bolus_tail[rows, np.minimum(cols, lag - 1)],
+            bolus[rows, np.maximum(cols - lag, 0)],
+        )
+        iob = np.sum(window * self.iob_w[1:][::-1], axis=1)
         if self.pump is not None:
-            dose, codes = self.pump.meal_bolus(carbs, reading, self.iob_buf.iob(k))
-            self.bolus_queue += np.where(due, dose, 0.0)
+            dose, codes = self.pump.meal_bolus(carbs, reading, iob, idx)
         else:
             assert self.mdi is not None
-            dose, codes = self.mdi.meal_dose(carbs, reading, self.iob_buf.iob(k))
-            given_now = np.where(due, dose, 0.0)
-        self.rec["bolus_capped"][:, k // self.every] += due & ((codes & ~int(ClampCode.ROUNDED)) != 0)
-        return given_now
+            dose, codes = self.mdi.meal_dose(carbs, reading, iob, idx)
+        self.aux[_AUX_QUEUE, idx] += dose
+        if self.seeds is not None:  # one subcutaneous depot per bolus: one exposure factor
+            f = _exposure_factors(self.seeds[idx], _STREAM_RAPID, day * _DAY + m, self.cv[0], diagonal=True)
+            self.aux[_AUX_EXPOSURE, idx] = f[:, 0]
+        capped = (codes & ~int(ClampCode.ROUNDED)) != 0
+        self.rec["bolus_capped"][idx, (day * _DAY + m) // self.every] += capped
 
-    def deliver(self, k: int, pen_bolus_u: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """(rapid basal, rapid bolus, basal-depot) insulin given in minute ``k`` [U]."""
-        zero = np.zeros(self.n)
-        if self.pump is not None:
-            pulse = self.pump.basal_pulse_u
-            self.basal_acc += self.pump.basal_rate_u_per_h(k) / MIN_PER_H
-            basal_u = np.floor(self.basal_acc / pulse + _EPS) * pulse
-            self.basal_acc -= basal_u
-            chunk = np.minimum(self.bolus_queue, self.pump.bolus_speed_u_per_min)
-            self.bolus_queue -= chunk
-            return basal_u, chunk, zero
-        assert self.mdi is not None
-        depot = zero.copy()
-        tod = k % int(MIN_PER_DAY)
-        for j, clock in enumerate(self.mdi.basal_clock_min):
-            if tod == clock:
-                dose, _ = self.mdi.basal_injection(j)
-                taken = (
-                    self.win.basal_taken[:, 0, j]
-                    if self.win.basal_taken is not None
-                    else np.ones(self.n, dtype=bool)
-                )
-                depot += np.where(taken, dose, 0.0)
-        return zero, pen_bolus_u, depot
-
-    def step(self, k: int, substeps: int) -> None:
-        if k // _DAY != self.day:
-            self.day = k // _DAY
-            self.win = self.source.window(self.day)
-        basal_u, bolus_u, depot_u = self.deliver(k, self.decide(k))
-        self.iob_buf.add(k, bolus_u)
-        rapid_in, depot_in = basal_u + bolus_u, depot_u
-        if self.seeds is not None:
-            if np.any(rapid_in > 0):
-                rapid_in = rapid_in * _exposure_factor(self.seeds, _STREAM_RAPID, k, self.cv[0])
-            if np.any(depot_in > 0):
-                depot_in = depot_in * _exposure_factor(self.seeds, _STREAM_BASAL, k, self.cv[1])
-        si = None
-        if self.sensitivity is not None:
-            day = self.si_day[:, k // int(MIN_PER_DAY)]
-            si = day * SensitivityVariation.circadian_factor(self.si_circadian, k)
-        step_inputs = self.run.begin_minute(self.x, self.win.carbs_g[:, k % _DAY], rapid_in, depot_in, si)
-        for _ in range(substeps):
-            self.x = rk4_step(self.run.derivatives, self.x, 1.0 / substeps, *step_inputs)
-        r = k // self.every
-        self.rec["insulin_basal"][:, r] += basal_u + depot_u
-        self.rec["insulin_bolus"][:, r] += bolus_u
-        self.rec["carbs"][:, r] += self.win.carbs_g[:, k % _DAY]
-        if (k + 1) % self.every == 0:
-            self.record(k, r)
-
-    def record(self, k: int, r: int) -> None:
-        bg = self.model.plasma_glucose_mgdl(self.x)
-        bad = ~np.all(np.isfinite(self.x), axis=0) | (bg < 0)
-        if np.any(bad):
-            i = int(np.argmax(bad))
-            raise SimulationError(
-                f"simulation blew up for patient {self.model.names[i]!r} at t = {k + 1} min"
-            )
-        self.rec["bg_plasma"][:, r] = bg
-        self.rec["g_sub"][:, r] = self.model.interstitial_glucose_mgdl(self.x)
-        self.rec["iob"][:, r] = self.iob_buf.iob(k)
-        self.rec["secretion"][:, r] = self.model.secretion_pmol_kg_min(self.x) * self.model.body_weight_kg
+    def _record_day(
+        self,
+        day: int,
+        length: int,
+        rec_sum: FloatArray,
+        rec_snap: FloatArray,
+        samples: FloatArray,
+        bolus: FloatArray,
+    ) -> None:
+        r0 = day * _DAY // self.every
+        window = slice(r0, r0 + length // self.every)
+        for j, name in enumerate(REC_SUMS):
+            self.rec[name][:, window] = rec_sum[j]
+        for j, name in enumerate(REC_SNAPSHOTS):
+            self.rec[name][:, window] = rec_snap[j]
+        hist = np.concatenate([self.bolus_tail, bolus], axis=1)
+        lag = self.iob_w.size - 1
+        self.rec["iob"][:, window] = _iob_at_records(hist, self.iob_w, self.every, length // self.every)
+        self.bolus_tail = hist[:, -lag:].copy()
+        self.last_sample = samples[:, -1].copy()
         if self.cgm is not None:
-            j = (k + 1) // self.cgm_period
-            if j < self.cgm.t_min.size:
-                g_sub = self.model.interstitial_glucose_mgdl(self.x)[:, None]
-                self.rec["cgm"][:, r] = self.cgm.apply(g_sub, start=j).glucose_mgdl[:, 0]
+            per = self.every // self.cgm_period
+            first = day * _DAY // self.cgm_period + 1  # sample index of samples[:, 1]
+            n_avail = min(samples.shape[1] - 1, self.cgm.t_min.size - first)
+            if n_avail > 0:
+                shown = self.cgm.apply(samples[:, 1 : 1 + n_avail], start=first).glucose_mgdl
+                cols = np.arange(per - 1, n_avail, per)
+                self.rec["cgm"][:, r0 : r0 + cols.size] = shown[:, cols]
+
+
+def _exposure_factors(
+    seeds: SeedArray, stream: int, counters: NDArray[np.int64], cv: float, *, diagonal: bool = False
+) -> FloatArray:
+    """Log-normal mean-one factors with within-subject CV ``cv``, one per patient and counter
+    (``diagonal``: patient ``i`` with counter ``i`` only, shape (n, 1))."""
+    n = seeds.shape[0]
+    if cv <= 0:
+        return np.ones((n, 1 if diagonal else counters.size))
+    keys = substream(seeds, stream)
+    u = uniform01_pairs(keys, counters)[:, None] if diagonal else uniform01(keys, counters)
+    z = normal_quantile(u)
+    return lognormal_factor(z, np.full(z.shape, cv))
+
+
+def _iob_at_records(hist: FloatArray, weights: FloatArray, every: int, n_rec: int) -> FloatArray:
+    """Bolus IOB at the end of each record period of a day, from ``hist`` = the deliveries of the
+    ``L - 1`` minutes before the day then of the day (``L = weights.size``): deliveries 0 ... L-1
+    minutes old, weighted by the curve. Boluses are sparse, so each delivery adds its weights to the
+    records it reaches (``np.bincount``; a patient's sum runs in the same order in any cohort)."""
+    n = hist.shape[0]
+    lag = weights.size - 1
+    rows, cols = np.nonzero(hist)
+    first = np.maximum(-(-(cols - lag + 1) // every) - 1, 0)  # first record ending at or after it
+    r = first[:, None] + np.arange(lag // every + 2)[None, :]
+    age = lag + (r + 1) * every - 1 - cols[:, None]
+    ok = (age >= 0) & (age <= lag) & (r < n_rec)
+    contrib = hist[rows, cols][:, None] * weights[np.minimum(np.maximum(age, 0), lag)]
+    index = rows[:, None] * n_rec + r
+    iob = np.bincount(index[ok], contrib[ok], minlength=n * n_rec).reshape(n, n_rec)
+    return np.asarray(iob, dtype=np.float64)
+
+
+def _decision_rounds(announced: NDArray[np.bool_], length: int) -> list[NDArray[np.int64]]:
+    """Each patient's announcement minutes, round by round: round r holds every patient's r-th
+    announcement (``length`` once a patient has no more), the last round all ``length``."""
+    n = announced.shape[0]
+    rows, cols = np.nonzero(announced)
+    counts = np.bincount(rows, minlength=n)
+    rank = np.arange(rows.size) - (np.cumsum(counts) - counts)[rows]
+    rounds = np.full((int(counts.max(initial=0)) + 1, n), length, dtype=np.int64)
+    rounds[rank, rows] = cols
+    return list(rounds)
 
 
 _SIGNALS = {
@@ -314,7 +406,7 @@ def simulate_cohort(
     *,
     x0: FloatArray | None = None,  # default: the steady state under the arm's basal insulin
     record_every_min: int = 5,
-    substeps: int = DEFAULT_SUBSTEPS,
+    substeps: int = T2D_SUBSTEPS,
     cgm: CgmErrors | None = None,
     progress: Callable[[int], None] | None = None,
     sensitivity: SensitivityVariation | None = None,
@@ -327,11 +419,13 @@ def simulate_cohort(
         )
     if record_every_min < 1 or n_min % record_every_min:
         raise InputRangeError("record_every_min", record_every_min, f"a divisor of the run length {n_min}")
-    loop = _CohortLoop(model, therapy, inputs, x0, record_every_min, cgm, sensitivity)
-    for k in range(n_min):
-        loop.step(k, substeps)
-        if progress is not None and (k + 1) % 60 == 0:
-            progress(60)
+    if substeps < 1:
+        raise InputRangeError("substeps", substeps, "an integer >= 1")
+    loop = _CohortLoop(model, therapy, inputs, x0, record_every_min, cgm, sensitivity, substeps)
+    for day in range(-(-n_min // _DAY)):
+        done = loop.run_day(day)
+        if progress is not None:
+            progress(done)
     t = (np.arange(n_min // record_every_min, dtype=np.float64) + 1.0) * record_every_min
     units = dict(_SIGNALS) | ({"cgm": "mg/dL (NaN: warm-up or dropout)"} if cgm is not None else {})
     return Trace(t_min=t, patients=model.names, signals=loop.rec, units=units)

@@ -91,19 +91,24 @@ def _wizard_dose(
     iob_u: FloatArray,
     device_max_u: FloatArray,
     step_u: float,
+    patients: NDArray[np.intp] | None,
 ) -> tuple[FloatArray, NDArray[np.int64]]:
-    """The wizard's dose through the limits (array forms of therapy.limits): (doses, clamp codes)."""
+    """The wizard's dose through the limits (array forms of therapy.limits): (doses, clamp codes).
+
+    ``patients`` (indices) says whose settings the inputs are for; None means everyone's, in order.
+    """
+    sel: NDArray[np.intp] | slice = slice(None) if patients is None else patients
     raw = wizard_bolus_array(
         carbs_g,
         glucose_mgdl,
         iob_u,
-        s.carb_ratio_g_per_u,
-        s.isf_mgdl_per_u,
-        s.target_low_mgdl,
-        s.target_high_mgdl,
+        s.carb_ratio_g_per_u[sel],
+        s.isf_mgdl_per_u[sel],
+        s.target_low_mgdl[sel],
+        s.target_high_mgdl[sel],
     )
     return limit_bolus_array(
-        raw, patient_max_u=s.patient_max_bolus_u, device_max_u=device_max_u, step_u=step_u
+        raw, patient_max_u=s.patient_max_bolus_u[sel], device_max_u=device_max_u, step_u=step_u
     )
 
 
@@ -204,12 +209,15 @@ class CohortCsii:
         return np.asarray(self.basal_u_per_h[:, int(t_min % MIN_PER_DAY) // 30], dtype=np.float64)
 
     def meal_bolus(
-        self, carbs_g: FloatArray, glucose_mgdl: FloatArray, bolus_iob_u: FloatArray
+        self,
+        carbs_g: FloatArray,
+        glucose_mgdl: FloatArray,
+        bolus_iob_u: FloatArray,
+        patients: NDArray[np.intp] | None = None,
     ) -> tuple[FloatArray, NDArray[np.int64]]:
-        """Wizard bolus through the limits: (doses, clamp codes)."""
-        return _wizard_dose(
-            self, carbs_g, glucose_mgdl, bolus_iob_u, self.pump_max_bolus_u, self.bolus_step_u
-        )
+        """Wizard bolus through the limits: (doses, clamp codes); inputs for ``patients`` (default all)."""
+        device_max = self.pump_max_bolus_u if patients is None else self.pump_max_bolus_u[patients]
+        return _wizard_dose(self, carbs_g, glucose_mgdl, bolus_iob_u, device_max, self.bolus_step_u, patients)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +252,12 @@ class CohortMdi:
         return limit_injection_array(self.basal_dose_u[:, which], step_u=self.basal_pen.step_u)
 
     def meal_dose(
-        self, carbs_g: FloatArray, glucose_mgdl: FloatArray, iob_u: FloatArray
+        self,
+        carbs_g: FloatArray,
+        glucose_mgdl: FloatArray,
+        iob_u: FloatArray,
+        patients: NDArray[np.intp] | None = None,
     ) -> tuple[FloatArray, NDArray[np.int64]]:
+        """Wizard dose on the rapid pen through the limits; inputs for ``patients`` (default all)."""
         pen_max = np.full(carbs_g.shape, GUARDRAILS["bolus_u"].absolute[1])  # a pen dose is split, not capped
-        return _wizard_dose(self, carbs_g, glucose_mgdl, iob_u, pen_max, self.rapid_pen.step_u)
+        return _wizard_dose(self, carbs_g, glucose_mgdl, iob_u, pen_max, self.rapid_pen.step_u, patients)

@@ -1,0 +1,140 @@
+"""The compiled kernel against the NumPy definitions it compiles: same model, same bookkeeping."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numba import njit
+
+from t2pump.devices.cgm import DEXCOM_G6, sensor_errors
+from t2pump.physiology.dalla_man_2007 import N_INPUTS, DallaMan2007, DallaManRun, rhs
+from t2pump.physiology.elementwise import tanh
+from t2pump.physiology.progression import Glucotoxicity
+from t2pump.physiology.sensitivity_variation import SensitivityVariation
+from t2pump.randomness import patient_seeds, uniform01, uniform01_pairs
+from t2pump.simulation import kernel  # registers the scalar forms the model functions need
+from t2pump.simulation.cohort_run import (
+    CohortInputs,
+    _decision_rounds,
+    _iob_at_records,
+    simulate_cohort,
+)
+from t2pump.simulation.engine import rk4_step
+
+from test_cohort_run import CURVE, _cohort, _meals, _mdi, _pump
+
+assert kernel.N_KERNEL_STATES == 19
+
+
+@njit(error_model="numpy")
+def _rhs_patient_by_patient(x: np.ndarray, p: np.ndarray, u: np.ndarray, gtox: np.ndarray) -> np.ndarray:
+    out = np.zeros_like(x)
+    for i in range(x.shape[1]):
+        xi, ui, oi = x[:, i].copy(), u[:, i].copy(), np.zeros(x.shape[0])
+        rhs(xi, p[:, i].copy(), ui, gtox, oi)
+        out[:, i] = oi
+    return out
+
+
+@pytest.mark.parametrize("glucotoxic", [False, True])
+def test_the_compiled_right_hand_side_is_the_numpy_one(glucotoxic: bool) -> None:
+    """One definition, two executions: compiled on scalars it gives NumPy's rows to rounding
+    (np.exp / np.power on arrays may use SIMD code whose last bit differs from libm's)."""
+    gt = Glucotoxicity() if glucotoxic else None
+    model = DallaMan2007.build([f"p{i}" for i in range(40)], 90.0, 1.0, 1.0, glucotoxicity=gt)
+    rng = np.random.default_rng(3)
+    x = model.steady_state(basal_u_per_min=0.3 / 60) * rng.uniform(0.5, 2.0, (model.n_states, 40))
+    x[0:3] = rng.uniform(0, 40_000, (3, 40)) * (rng.uniform(size=(3, 40)) > 0.3)  # some stomachs empty
+    u = np.zeros((N_INPUTS, 40))
+    u[0] = rng.uniform(0, 5000, 40) * (rng.uniform(size=40) > 0.5)
+    u[1:3] = rng.uniform(0, 50, (2, 40))
+    u[3] = rng.uniform(0, 90_000, 40) * (rng.uniform(size=40) > 0.2)  # D = 0: no meal yet
+    u[4] = rng.uniform(0.5, 1.5, 40)
+    numpy_rows = model.derivatives(x, u[0], u[1], u[2], u[3], u[4])
+    compiled = _rhs_patient_by_patient(x, model.params, u, model.glucotoxicity_params)
+    np.testing.assert_allclose(compiled, numpy_rows, rtol=1e-12, atol=1e-12)
+
+
+def test_the_exp_form_of_tanh_is_tanh() -> None:
+    z = np.concatenate([np.linspace(-30, 30, 20_001), [0.0, 1e-300, -1e-12, 19.0, 25.0, 800.0, -800.0]])
+    assert np.max(np.abs(tanh(z) - np.tanh(z))) <= 4.5e-16  # 2 units in the last place of 1.0
+
+
+def test_the_kernel_reproduces_the_numpy_open_loop_run_of_the_model() -> None:
+    """A pump with no boluses: the kernel's eating and pulse bookkeeping and RK4 against
+    DallaManRun.begin_minute + engine.rk4_step over a day with three meals."""
+    model = _cohort(6)
+    pump = _pump(model)
+    cho = _meals(6, 1)
+    trace = simulate_cohort(model, pump, CohortInputs(cho, np.zeros_like(cho)), record_every_min=5)
+    run = DallaManRun.start(model)
+    x = model.steady_state(rapid_u_per_min=pump.basal_u_per_h.mean(axis=1) / 60)
+    acc = np.zeros(6)
+    bg = []
+    for k in range(1440):
+        acc += pump.basal_rate_u_per_h(k) / 60.0
+        pulses = np.floor(acc / pump.basal_pulse_u + 1e-9) * pump.basal_pulse_u
+        acc -= pulses
+        inputs = run.begin_minute(x, cho[:, k], pulses)
+        x = rk4_step(run.derivatives, x, 1.0, *inputs)
+        if (k + 1) % 5 == 0:
+            bg.append(model.plasma_glucose_mgdl(x))
+    np.testing.assert_allclose(trace.signals["bg_plasma"], np.array(bg).T, rtol=1e-11)
+
+
+@pytest.mark.parametrize("arm", ["pump", "mdi"])
+def test_halving_the_step_changes_glucose_by_less_than_a_tenth_of_a_mgdl(arm: str) -> None:
+    """Issue 3's accuracy criterion for the T2D closed loop at h = 1 min (T2D_SUBSTEPS)."""
+    model = _cohort(6)
+    therapy = _pump(model) if arm == "pump" else _mdi(model)
+    cho = _meals(6, 1)
+    inputs = CohortInputs(cho, cho.copy(), seeds=patient_seeds(5, np.arange(6)))
+    one, two = (
+        simulate_cohort(model, therapy, inputs, substeps=s, sensitivity=SensitivityVariation()) for s in (1, 2)
+    )
+    assert np.max(np.abs(one.signals["bg_plasma"] - two.signals["bg_plasma"])) < 0.1
+
+
+def test_bolus_iob_at_the_records_is_the_direct_sum() -> None:
+    rng = np.random.default_rng(8)
+    lag = 300
+    hist = np.where(rng.uniform(size=(7, lag + 1440)) < 0.02, rng.uniform(0, 2, (7, lag + 1440)), 0.0)
+    w = CURVE.iob_fraction(np.arange(lag + 1.0))
+    every = 5
+    got = _iob_at_records(hist, w, every, 1440 // every)
+    ends = lag + np.arange(1, 1440 // every + 1) * every - 1
+    direct = np.array([[hist[i, e - lag : e + 1][::-1] @ w for e in ends] for i in range(7)])
+    np.testing.assert_allclose(got, direct, atol=1e-12)
+
+
+def test_decision_rounds_take_each_patient_to_its_own_announcements_in_order() -> None:
+    announced = np.zeros((4, 20), dtype=bool)
+    announced[0, [3, 9]] = True
+    announced[2, [0, 5, 19]] = True
+    rounds = np.array(_decision_rounds(announced, 20))
+    assert rounds.tolist() == [[3, 20, 0, 20], [9, 20, 5, 20], [20, 20, 19, 20], [20, 20, 20, 20]]
+
+
+def test_paired_uniforms_are_the_diagonal_of_the_outer_form() -> None:
+    seeds = patient_seeds(11, np.arange(50))
+    counters = np.arange(50) * 37 + 5
+    np.testing.assert_array_equal(uniform01_pairs(seeds, counters), np.diag(uniform01(seeds, counters)))
+
+
+def test_readings_for_a_few_patients_are_those_of_the_whole_sensor_trace() -> None:
+    errors = sensor_errors(3 * 1440, seeds=patient_seeds(2, np.arange(9)), sensor=DEXCOM_G6)
+    rng = np.random.default_rng(0)
+    glucose = rng.uniform(30, 450, (9, errors.t_min.size))
+    shown = errors.apply(glucose).glucose_mgdl
+    idx = np.array([1, 4, 8, 0])
+    samples = np.array([0, 100, 500, errors.t_min.size - 1])
+    got = errors.readings_at(samples, glucose[idx, samples], idx)
+    np.testing.assert_array_equal(got, shown[idx, samples])
+
+
+def test_circadian_factors_at_once_equal_one_time_at_a_time() -> None:
+    amplitudes = SensitivityVariation().circadian_log_amplitudes(patient_seeds(4, np.arange(5)))
+    times = np.arange(0, 1440, 7.0)
+    at_once = SensitivityVariation.circadian_factors(amplitudes, times)
+    for j, t in enumerate(times):
+        np.testing.assert_array_equal(at_once[:, j], SensitivityVariation.circadian_factor(amplitudes, t))
