@@ -12,13 +12,16 @@ from hypothesis import strategies as st
 from t2pump.behaviour import draw_days, to_minute_grid
 from t2pump.cohort import (
     COHORTS,
+    SI_CLIP,
     Cohort,
     Shape,
     TruncatedDistribution,
     draw_cohort,
+    estimated_average_glucose,
     glucotoxicity_from_hba1c,
 )
 from t2pump.errors import InputRangeError
+from t2pump.physiology.dalla_man_2007 import DallaMan2007
 
 N = 5000
 
@@ -113,13 +116,28 @@ def test_physiology_factors_follow_duration_dose_and_glucose(opt2mise: Cohort, n
     )
     assert long_short < 0.6  # UKPDS-style loss over > 10 years
     assert np.median(new_onset.beta_cell_rel) > 2 * np.median(opt2mise.beta_cell_rel)
+    # more insulin per kg for the same glycaemia: less sensitive (weakly: secretion and HbA1c vary too)
     assert (
-        np.corrcoef(np.log(opt2mise.insulin_sensitivity_rel), np.log(opt2mise.tdd_u_per_kg_day))[0, 1] < -0.5
+        np.corrcoef(np.log(opt2mise.insulin_sensitivity_rel), np.log(opt2mise.tdd_u_per_kg_day))[0, 1] < 0.0
     )
     for cohort in (opt2mise, new_onset):
-        assert cohort.insulin_sensitivity_rel.min() >= 0.1
-        assert cohort.beta_cell_rel.min() >= 0.02
+        assert cohort.insulin_sensitivity_rel.min() >= SI_CLIP[0]
+        assert cohort.insulin_sensitivity_rel.max() <= SI_CLIP[1]
+        assert cohort.beta_cell_rel.min() > 0.0
         np.testing.assert_allclose(cohort.beta_cell_function, cohort.beta_cell_rel * cohort.glucotoxicity_rel)
+
+
+@pytest.mark.parametrize("name", ["opt2mise", "new_onset_severe"])
+def test_calibrated_patients_fast_at_their_target_under_their_basal_insulin(name: str) -> None:
+    """The calibration's defining property: each patient's model fasting steady state under half
+    the daily dose as glargine sits ``fasting_below_mean_mgdl`` under the eAG of the HbA1c."""
+    c = draw_cohort(name, 200, 5)
+    model = DallaMan2007.build(
+        list(c.patient_ids), c.weight_kg, c.insulin_sensitivity_rel, c.beta_cell_function
+    )
+    fasting = model.plasma_glucose_mgdl(model.steady_state(basal_u_per_min=0.5 * c.tdd_u_per_day / 1440.0))
+    target = estimated_average_glucose(c.hba1c_percent) - COHORTS[name].fasting_below_mean_mgdl
+    np.testing.assert_allclose(fasting, target, rtol=1e-6)
     hba1c = np.linspace(5.0, 15.0, 101)
     gtox = glucotoxicity_from_hba1c(hba1c)
     assert np.all(np.diff(gtox) <= 0.0)  # more glucose, more glucotoxicity

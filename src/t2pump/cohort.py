@@ -20,23 +20,27 @@ day = dose per kg x weight, the physiology factors below). OpT2mise Table 1 was 
 cohort of T2D pump starters, which clinical.md section 1.3 shows to be very close to the
 OpT2mise phenotype.
 
-Physiology factors (t2pump assumptions [A], to be recalibrated by the warm-up titration of the
-trial runner; research_t2d_model.md section 5.8 wants the dose to *emerge* from titration)
---------------------------------------------------------------------------------------------------
-* ``insulin_sensitivity_rel`` (1 = the Dalla Man 2007 T2D reference subject [6]_): inversely
-  proportional to the insulin needed, like HOMA-IR is to fasting insulin:
-  ``(1.0 U/kg/day / dose per kg)`` for patients on insulin, ``(30 kg/m² / BMI)`` for
-  insulin-naive ones, times a log-normal between-patient factor (CV 0.2 / 0.3), clipped to
-  [0.1, 5]. The reference dose (the OpT2mise mean, 1 U/kg/day) and BMI are [A].
-* ``beta_cell_rel`` (1 = the Dalla Man 2007 T2D reference): UKPDS-style exponential loss of
-  HOMA-%B, ``exp(-r (duration - 5 y))`` with ``r = ln(50/28)/6 = 0.097 /y`` (HOMA-%B about
-  50 % of normal at diagnosis, 28 % after 6 years [7]_), times a log-normal factor (CV 0.25),
+Physiology factors: drawn priors, then calibrated on the patient's glycaemia and dose [C]
+------------------------------------------------------------------------------------------
+* ``beta_cell_rel`` prior (1 = the Dalla Man 2007 T2D reference [6]_): UKPDS-style exponential
+  loss of HOMA-%B, ``exp(-r (duration - 5 y))`` with ``r = ln(50/28)/6 = 0.097 /y`` (HOMA-%B
+  about 50 % of normal at diagnosis, 28 % after 6 years [7]_), times a log-normal factor (CV 0.25),
   clipped to [0.02, 3]. That the reference group had 5 years of diabetes is [A].
 * ``glucotoxicity_rel`` (1 = none): the reversible glucotoxic loss of secretion at the steady
-  state of the patient's mean glucose, ``1 - 0.6 x^2 / (x^2 + 100^2)`` with
-  ``x = max(eAG - 126 mg/dL, 0)`` (research_t2d_model.md section 5.5 [A]) and
-  ``eAG = 28.7 HbA1c - 46.7`` mg/dL (ADAG [8]_). The patient model's secretion is scaled by
-  ``beta_cell_rel x glucotoxicity_rel`` (:attr:`Cohort.beta_cell_function`).
+  state of the patient's mean glucose (:class:`t2pump.physiology.progression.Glucotoxicity`,
+  [A] values) with ``eAG = 28.7 HbA1c - 46.7`` mg/dL (ADAG [8]_).
+* ``insulin_sensitivity_rel`` (1 = the Dalla Man 2007 T2D reference) is *solved*, not drawn
+  (:func:`calibrate_physiology`): the model's fasting steady state under the patient's basal
+  insulin (half the daily dose as glargine; none if insulin-naive) must sit
+  ``fasting_below_mean_mgdl`` under the eAG of the patient's HbA1c, so that the drawn HbA1c, dose
+  and secretion are consistent in the model. Where the solution falls outside [0.05, 1.38] (the
+  model's floor; the healthy subjects' V_mx relative to the T2D group's in Table 1 of [6]_), the
+  sensitivity stays at the bound and the beta-cell factor is solved instead. The offset is
+  calibrated per cohort so that the cohort in its baseline state reproduces its published mean
+  HbA1c (tests/simulation/test_cohort_calibration.py). Drawing the sensitivity independently of
+  the dose (an earlier version) gave patients whose own doses drove them to negative glucose.
+  The patient model's secretion is scaled by ``beta_cell_rel x glucotoxicity_rel``
+  (:attr:`Cohort.beta_cell_function`).
 
 References
 ----------
@@ -91,7 +95,11 @@ from t2pump.behaviour import (
     draw_meal_plan,
 )
 from t2pump.errors import InputRangeError, check_range
+from t2pump.physiology.dalla_man_2007 import DallaMan2007
+from t2pump.physiology.progression import Glucotoxicity
 from t2pump.randomness import normal_quantile, patient_seeds, substream, truncated_standard_normal, uniform01
+from t2pump.therapy.initial_settings import BASAL_FRACTION
+from t2pump.units import MIN_PER_DAY
 
 __all__ = [
     "COHORTS",
@@ -101,8 +109,10 @@ __all__ = [
     "Sex",
     "Shape",
     "TruncatedDistribution",
+    "calibrate_physiology",
     "cohort_names",
     "draw_cohort",
+    "estimated_average_glucose",
     "glucotoxicity_from_hba1c",
 ]
 
@@ -110,9 +120,11 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 # ---- physiology-factor constants (see the module notes) ---------------------------------------
-SI_REFERENCE_TDD_U_PER_KG_DAY = 1.0  # [A] the OpT2mise mean dose [1] maps to the DM2007 reference
-SI_REFERENCE_BMI_KG_M2 = 30.0  # [A] insulin-naive patients: SI proportional to 30 / BMI
-SI_CLIP = (0.1, 5.0)  # [A]
+# Insulin-sensitivity factors a calibrated patient may get: from the least the model accepts
+# (DallaMan2007.build) to the normal subjects' peripheral sensitivity, V_mx 0.047 vs 0.034 for the
+# type 2 group in Table 1 of Dalla Man 2007 [6] (research_t2d_model.md 1.1): no person with type 2
+# diabetes is more insulin-sensitive than the paper's healthy subjects.
+SI_CLIP = (0.05, 0.047 / 0.034)
 BETA_DECLINE_PER_Y = math.log(50.0 / 28.0) / 6.0  # [D] from [7]: 0.0966 /y
 BETA_REFERENCE_DURATION_Y = 5.0  # [A] diabetes duration the DM2007 T2D group stands for
 BETA_CLIP = (0.02, 3.0)  # [A]
@@ -120,10 +132,6 @@ BETA_BETWEEN_CV = 0.25  # [A]
 MIN_ONSET_AGE_Y = 10.0  # [A] duration is capped at age - 10 y
 ADAG_SLOPE_MGDL_PER_PERCENT = 28.7  # [8]
 ADAG_INTERCEPT_MGDL = -46.7  # [8]
-GLUCOTOX_THRESHOLD_MGDL = 126.0  # [A] research_t2d_model.md 5.5
-GLUCOTOX_HALF_MGDL = 100.0  # [A]
-GLUCOTOX_HILL = 2.0  # [A]
-GLUCOTOX_MAX_LOSS = 0.6  # [A]
 
 
 class CohortName(StrEnum):
@@ -282,11 +290,14 @@ class CohortSpec:
     hba1c_percent: TruncatedDistribution
     duration_y: TruncatedDistribution
     tdd_u_per_kg_day: TruncatedDistribution | None
+    # How far the fasting steady state under the basal insulin sits below the eAG of the HbA1c:
+    # calibrated [C] so that the cohort in its baseline state (on its MDI, or untreated) reproduces
+    # the mean HbA1c it is drawn for (tests/simulation/test_cohort_calibration.py).
+    fasting_below_mean_mgdl: float
     male_fraction: float
     male_fraction_source: str
     height_male_m: TruncatedDistribution
     height_female_m: TruncatedDistribution
-    si_between_cv: float  # [A]
     meal_prior: MealPrior = field(default_factory=MealPrior)
     adherence_prior: AdherencePrior = field(default_factory=AdherencePrior)
     activity_prior: ActivityPrior = field(default_factory=ActivityPrior)
@@ -315,11 +326,11 @@ COHORTS: Mapping[str, CohortSpec] = {
             Shape.LOGNORMAL,
             source="0.7-1.8 U/kg/day [2] [V]; mean about 1 [1] [S]; CV 0.9/1.2 = 0.75: Caen [3]",
         ),
+        fasting_below_mean_mgdl=40.0,  # [C] 300 patients x 7 days on MDI: mean CGM 215 vs eAG 214 mg/dL
         male_fraction=0.55,
         male_fraction_source="[A] OpT2mise sex ratio not retrieved (about 55 % men recalled [R])",
         height_male_m=_EUROPE_HEIGHT_MALE,
         height_female_m=_EUROPE_HEIGHT_FEMALE,
-        si_between_cv=0.2,
     ),
     CohortName.NEW_ONSET_SEVERE: CohortSpec(
         name=CohortName.NEW_ONSET_SEVERE,
@@ -336,11 +347,11 @@ COHORTS: Mapping[str, CohortSpec] = {
             0.125, 0.0, 0.0, 0.25, Shape.UNIFORM, source="newly diagnosed: 0-3 months [A]"
         ),
         tdd_u_per_kg_day=None,
+        fasting_below_mean_mgdl=82.0,  # [C] 300 patients x 7 days untreated: interpolated, 80 -> 277 vs 271
         male_fraction=0.6,
         male_fraction_source="[4] about 60 % men [R]",
         height_male_m=TruncatedDistribution(1.71, 0.07, 1.50, 1.95, source="[9] China men [R]; SD [A]"),
         height_female_m=TruncatedDistribution(1.59, 0.065, 1.40, 1.80, source="[9] China women [R]; SD [A]"),
-        si_between_cv=0.3,
         adherence_prior=SUPERVISED_ADHERENCE,
     ),
 }
@@ -414,11 +425,45 @@ class Cohort:
         return Cohort(**values)  # type: ignore[arg-type]
 
 
+def estimated_average_glucose(hba1c_percent: FloatArray) -> FloatArray:
+    """ADAG eAG [mg/dL] of an HbA1c [%] [8]."""
+    hba1c = np.asarray(hba1c_percent, dtype=np.float64)
+    return np.asarray(ADAG_SLOPE_MGDL_PER_PERCENT * hba1c + ADAG_INTERCEPT_MGDL, dtype=np.float64)
+
+
 def glucotoxicity_from_hba1c(hba1c_percent: FloatArray) -> FloatArray:
-    """Steady-state reversible secretion factor for a mean glucose given by HbA1c (module notes)."""
-    eag = ADAG_SLOPE_MGDL_PER_PERCENT * np.asarray(hba1c_percent, dtype=np.float64) + ADAG_INTERCEPT_MGDL
-    x = np.maximum(eag - GLUCOTOX_THRESHOLD_MGDL, 0.0) ** GLUCOTOX_HILL
-    return np.asarray(1.0 - GLUCOTOX_MAX_LOSS * x / (x + GLUCOTOX_HALF_MGDL**GLUCOTOX_HILL), dtype=np.float64)
+    """Steady-state reversible secretion factor for a mean glucose given by HbA1c (module notes):
+    :meth:`t2pump.physiology.progression.Glucotoxicity.steady_factor` of the eAG."""
+    return Glucotoxicity().steady_factor(estimated_average_glucose(hba1c_percent))
+
+
+def calibrate_physiology(
+    weight_kg: FloatArray,
+    hba1c_percent: FloatArray,
+    tdd_u_per_day: FloatArray,
+    beta_cell_function: FloatArray,
+    fasting_below_mean_mgdl: float,
+) -> tuple[FloatArray, FloatArray]:
+    """(insulin sensitivity, beta-cell function) of each patient such that the model's fasting
+    steady state under the patient's basal insulin (``BASAL_FRACTION`` of the daily dose as
+    glargine; none for insulin-naive patients) is ``fasting_below_mean_mgdl`` under the eAG of the
+    patient's HbA1c. The sensitivity is solved first, with the drawn beta-cell function; where it
+    falls outside ``SI_CLIP``, it is held at the bound and the beta-cell function is solved instead:
+    a dose too large for the drawn secretion means less secretion, not an impossible resistance,
+    and a dose too small for it means more secretion, not more sensitivity than healthy subjects.
+    """
+    n = weight_kg.shape[0]
+    names = [str(i) for i in range(n)]
+    target = np.clip(estimated_average_glucose(hba1c_percent) - fasting_below_mean_mgdl, 60.0, 590.0)
+    basal = BASAL_FRACTION * tdd_u_per_day / MIN_PER_DAY
+    model = DallaMan2007.build(names, weight_kg, 1.0, beta_cell_function)
+    si = np.clip(model.sensitivity_for_fasting_glucose(target, basal_u_per_min=basal), *SI_CLIP)
+    at_bound = (si <= SI_CLIP[0] * (1.0 + 1e-9)) | (si >= SI_CLIP[1] * (1.0 - 1e-9))
+    beta = beta_cell_function.copy()
+    if np.any(at_bound):
+        bounded = DallaMan2007.build(names, weight_kg, si, beta_cell_function)
+        beta = np.where(at_bound, bounded.beta_cell_for_fasting_glucose(target, basal_u_per_min=basal), beta)
+    return np.asarray(si, dtype=np.float64), np.asarray(beta, dtype=np.float64)
 
 
 def _lognormal_median_one(u: FloatArray, cv: float) -> FloatArray:
@@ -463,15 +508,20 @@ def draw_cohort(name: str, n: int, seed: int, *, first_index: int = 0) -> Cohort
     duration = np.minimum(spec.duration_y.sample(u(_Stream.DURATION)), age - MIN_ONSET_AGE_Y)
     hba1c = spec.hba1c_percent.sample(u(_Stream.HBA1C))
 
-    sensitivity = _lognormal_median_one(u(_Stream.SENSITIVITY), spec.si_between_cv)
     if spec.tdd_u_per_kg_day is None:
         tdd_per_kg = np.zeros(count)
-        sensitivity = sensitivity * SI_REFERENCE_BMI_KG_M2 / bmi
     else:
         tdd_per_kg = spec.tdd_u_per_kg_day.sample(u(_Stream.TDD))
-        sensitivity = sensitivity * SI_REFERENCE_TDD_U_PER_KG_DAY / tdd_per_kg
     beta = np.exp(-BETA_DECLINE_PER_Y * (duration - BETA_REFERENCE_DURATION_Y)) * _lognormal_median_one(
         u(_Stream.BETA_CELL), BETA_BETWEEN_CV
+    )
+    glucotoxic = glucotoxicity_from_hba1c(hba1c)
+    sensitivity, phi = calibrate_physiology(
+        weight,
+        hba1c,
+        tdd_per_kg * weight,
+        np.clip(beta, *BETA_CLIP) * glucotoxic,
+        spec.fasting_below_mean_mgdl,
     )
 
     return Cohort(
@@ -488,9 +538,9 @@ def draw_cohort(name: str, n: int, seed: int, *, first_index: int = 0) -> Cohort
         hba1c_percent=hba1c,
         tdd_u_per_day=tdd_per_kg * weight,
         tdd_u_per_kg_day=tdd_per_kg,
-        insulin_sensitivity_rel=np.clip(sensitivity, *SI_CLIP),
-        beta_cell_rel=np.clip(beta, *BETA_CLIP),
-        glucotoxicity_rel=glucotoxicity_from_hba1c(hba1c),
+        insulin_sensitivity_rel=sensitivity,
+        beta_cell_rel=phi / glucotoxic,
+        glucotoxicity_rel=glucotoxic,
         meals=draw_meal_plan(keys, spec.meal_prior),
         adherence=draw_adherence(keys, spec.adherence_prior),
         activity=draw_activity_plan(keys, spec.activity_prior),

@@ -43,7 +43,7 @@ def simulate_command(
     cohort: Annotated[str | None, typer.Option(help="named cohort: opt2mise, new_onset_severe")] = None,
     patients: Annotated[int, typer.Option(help="number of patients in the cohort")] = 10,
     days: Annotated[int, typer.Option(help="days to simulate")] = 1,
-    therapy: Annotated[Arm, typer.Option(help="pump (CSII) or mdi")] = Arm.PUMP,
+    therapy: Annotated[Arm, typer.Option(help="pump (CSII), mdi, or none (untreated)")] = Arm.PUMP,
     seed: Annotated[int, typer.Option(help="run seed")] = 1,
     out: Annotated[Path | None, typer.Option(help="write the trace (Parquet)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,

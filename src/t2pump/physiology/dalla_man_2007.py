@@ -10,7 +10,7 @@ MDI basal injections) and an interstitial glucose compartment for the CGM.
 Per patient (all rates per kg; ``G = g_p / V_G``, ``I = i_p / V_I``)::
 
     EGP   = max(k_p1 - k_p2 g_p - k_p3 i_d - k_p4 i_po, 0)
-    g_p'  = EGP + Ra - F_cns - k_e1 (g_p - k_e2)^+ - k1 g_p + k2 g_t
+    g_p'  = EGP + Ra - F_cns min(G/20, 1) - k_e1 (g_p - k_e2)^+ - k1 g_p + k2 g_t   (see CNS_FLOOR_MGDL)
     g_t'  = -(V_m0 + V_mx x) g_t / (K_m0 + g_t) + k1 g_p - k2 g_t
     i_l'  = -(m1 + m3) i_l + m2 i_p + S            m3 = HE m1 / (1 - HE), HE = -m5 S + m6
     i_p'  = -(m2 + m4) i_p + m1 i_l + Ra_I         Ra_I = exogenous insulin appearance
@@ -50,6 +50,7 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,6 +127,9 @@ T2D_TABLE1: dict[str, tuple[float, str]] = {
 _SB = (T2D_TABLE1["m6"][0] - T2D_TABLE1["HEb"][0]) / T2D_TABLE1["m5"][0]  # 4.03 pmol/kg/min
 _IPB = _SB * 0.4 * (1.0 - T2D_TABLE1["HEb"][0]) / T2D_TABLE1["m4"][0]  # 2.40 pmol/kg
 IB_PMOL_L = _IPB / T2D_TABLE1["VI"][0]  # 59.9 pmol/L
+# Glucose below which F_cns falls linearly to zero (t2pump guard, not in [1]: the model has no
+# counter-regulation, and a constant brain uptake would drive plasma glucose negative).
+CNS_FLOOR_MGDL = 20.0
 KSC_PER_MIN = 0.1  # interstitial exchange, within simglucose adults' 0.054-0.152 /min (t2pump choice)
 _HE_MAX = 0.95  # keeps m3 finite when secretion is very low (t2pump guard; HE_b = 0.6)
 
@@ -261,65 +265,158 @@ class DallaMan2007:
         """:meth:`Glucotoxicity.as_array`, or an empty array when glucotoxicity is not modelled."""
         return np.empty(0) if self.glucotoxicity is None else self.glucotoxicity.as_array()
 
-    def steady_state(self, rapid_u_per_min: ArrayLike = 0.0, basal_u_per_min: ArrayLike = 0.0) -> FloatArray:
-        """The fasting steady state for constant insulin inputs, all patients at once (bisection on G)."""
+    def _exogenous_steady_state(
+        self, rapid_u_per_min: ArrayLike, basal_u_per_min: ArrayLike
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+        """Depot states (r1, r2, b1, b2) and plasma appearance [pmol/kg/min] under constant inputs."""
         n = self.n_patients
-        p = self.p
         rapid, basal = self._depots()
         u_r = self.insulin_input(np.broadcast_to(np.asarray(rapid_u_per_min, dtype=np.float64), (n,)))
         u_b = self.insulin_input(np.broadcast_to(np.asarray(basal_u_per_min, dtype=np.float64), (n,)))
-
         r1, r2 = _depot_steady_state(rapid, u_r)
         b1, b2 = _depot_steady_state(basal, u_b)
         ra_i = rapid.bioavailability * (rapid.k1p_per_min * r1 + rapid.k2p_per_min * r2)
         ra_i = ra_i + basal.bioavailability * (basal.k1p_per_min * b1 + basal.k2p_per_min * b2)
+        return r1, r2, b1, b2, ra_i
 
-        def insulin_state(g: FloatArray) -> tuple[FloatArray, ...]:
-            drive = p["beta"] * (g - GB_MGDL)
-            y = np.where(drive >= -_SB, drive, -_SB)
-            phi = self.beta_cell_function
-            if self.glucotoxicity is not None:
-                phi = phi * self.glucotoxicity.steady_factor(g)
-            secretion = np.maximum(phi * (y + _SB), 0.0)
-            i_po = secretion / p["gamma"]
-            he = np.clip(-p["m5"] * secretion + p["m6"], 0.0, _HE_MAX)
-            m3 = he * p["m1"] / (1.0 - he)
-            a = p["m1"] + m3
-            i_p = (p["m1"] * secretion / a + ra_i) / (p["m2"] + p["m4"] - p["m1"] * p["m2"] / a)
-            i_l = (p["m2"] * i_p + secretion) / a
-            return y, i_po, i_l, i_p
+    def _insulin_steady_state(
+        self, g: FloatArray, ra_i: FloatArray, beta_cell_function: FloatArray | None = None
+    ) -> tuple[FloatArray, ...]:
+        """(Y, I_po, I_l, I_p) at a constant plasma glucose ``g`` and exogenous appearance ``ra_i``."""
+        p = self.p
+        drive = p["beta"] * (g - GB_MGDL)
+        y = np.where(drive >= -_SB, drive, -_SB)
+        phi = self.beta_cell_function if beta_cell_function is None else beta_cell_function
+        if self.glucotoxicity is not None:
+            phi = phi * self.glucotoxicity.steady_factor(g)
+        secretion = np.maximum(phi * (y + _SB), 0.0)
+        i_po = secretion / p["gamma"]
+        he = np.clip(-p["m5"] * secretion + p["m6"], 0.0, _HE_MAX)
+        m3 = he * p["m1"] / (1.0 - he)
+        a = p["m1"] + m3
+        i_p = (p["m1"] * secretion / a + ra_i) / (p["m2"] + p["m4"] - p["m1"] * p["m2"] / a)
+        i_l = (p["m2"] * i_p + secretion) / a
+        return y, i_po, i_l, i_p
 
-        def glucose_balance(g: FloatArray) -> tuple[FloatArray, tuple[FloatArray, ...]]:
-            y, i_po, i_l, i_p = insulin_state(g)
-            insulin = i_p / p["VI"]
-            x_act = insulin - IB_PMOL_L
-            g_p = g * p["VG"]
-            vm = p["Vm0"] + p["Vmx"] * x_act
-            # g_t from -vm g_t/(Km0 + g_t) + k1 g_p - k2 g_t = 0 (positive root of a quadratic)
-            c1 = p["k1"] * g_p
-            qa = p["k2"]
-            qb = vm + p["k2"] * p["Km0"] - c1
-            qc = -c1 * p["Km0"]
-            g_t = (-qb + np.sqrt(qb * qb - 4.0 * qa * qc)) / (2.0 * qa)
-            egp = np.maximum(p["kp1"] - p["kp2"] * g_p - p["kp3"] * insulin - p["kp4"] * i_po, 0.0)
-            renal = np.where(g_p > p["ke2"], p["ke1"] * (g_p - p["ke2"]), 0.0)
-            res = egp - p["Fcns"] - renal - p["k1"] * g_p + p["k2"] * g_t
-            return res, (y, i_po, i_l, i_p, insulin, x_act, g_p, g_t)
+    def _glucose_balance(
+        self, g: FloatArray, insulin: FloatArray, i_po: FloatArray, vmx: FloatArray, kp3: FloatArray
+    ) -> tuple[FloatArray, FloatArray]:
+        """dG_p/dt at steady glucose ``g`` and insulin (G_t solved), with V_mx and k_p3 given: (rate, G_t)."""
+        p = self.p
+        x_act = insulin - IB_PMOL_L
+        g_p = g * p["VG"]
+        vm = p["Vm0"] + vmx * x_act
+        # g_t from -vm g_t/(Km0 + g_t) + k1 g_p - k2 g_t = 0 (positive root of a quadratic)
+        c1 = p["k1"] * g_p
+        qa = p["k2"]
+        qb = vm + p["k2"] * p["Km0"] - c1
+        qc = -c1 * p["Km0"]
+        g_t = (-qb + np.sqrt(qb * qb - 4.0 * qa * qc)) / (2.0 * qa)
+        egp = np.maximum(p["kp1"] - p["kp2"] * g_p - kp3 * insulin - p["kp4"] * i_po, 0.0)
+        renal = np.where(g_p > p["ke2"], p["ke1"] * (g_p - p["ke2"]), 0.0)
+        return egp - p["Fcns"] - renal - p["k1"] * g_p + p["k2"] * g_t, g_t
 
-        lo = np.full(n, 20.0)
-        hi = np.full(n, 1000.0)
-        for _ in range(60):  # the balance falls with G: bisection, every patient at once
-            mid = 0.5 * (lo + hi)
-            res, _ = glucose_balance(mid)
-            lo = np.where(res > 0, mid, lo)
-            hi = np.where(res > 0, hi, mid)
-        _, (y, i_po, i_l, i_p, insulin, x_act, g_p, g_t) = glucose_balance(0.5 * (lo + hi))
+    def steady_state(self, rapid_u_per_min: ArrayLike = 0.0, basal_u_per_min: ArrayLike = 0.0) -> FloatArray:
+        """The fasting steady state for constant insulin inputs, all patients at once (bisection on G)."""
+        n = self.n_patients
+        p = self.p
+        r1, r2, b1, b2, ra_i = self._exogenous_steady_state(rapid_u_per_min, basal_u_per_min)
+
+        def balance(g: FloatArray) -> FloatArray:
+            _, i_po, _, i_p = self._insulin_steady_state(g, ra_i)
+            return self._glucose_balance(g, i_p / p["VI"], i_po, p["Vmx"], p["kp3"])[0]
+
+        g = _bisect_decreasing(balance, np.full(n, 20.0), np.full(n, 1000.0))
+        y, i_po, i_l, i_p = self._insulin_steady_state(g, ra_i)
+        insulin = i_p / p["VI"]
+        _, g_t = self._glucose_balance(g, insulin, i_po, p["Vmx"], p["kp3"])
+        g_p = g * p["VG"]
         z = np.zeros(n)
-        rows = [z, z, z, g_p, g_t, i_l, i_p, insulin, insulin, x_act, i_po, y, g_p, r1, r2, b1, b2]
+        rows = [
+            z,
+            z,
+            z,
+            g_p,
+            g_t,
+            i_l,
+            i_p,
+            insulin,
+            insulin,
+            insulin - IB_PMOL_L,
+            i_po,
+            y,
+            g_p,
+            r1,
+            r2,
+            b1,
+            b2,
+        ]
         if self.glucotoxicity is not None:
             g = g_p / p["VG"]
             rows += [g, self.glucotoxicity.steady_factor(g)]
         return np.array(rows)
+
+    def sensitivity_for_fasting_glucose(
+        self, glucose_mgdl: ArrayLike, rapid_u_per_min: ArrayLike = 0.0, basal_u_per_min: ArrayLike = 0.0
+    ) -> FloatArray:
+        """The insulin-sensitivity factor that puts each patient's fasting steady state under these
+        constant insulin inputs at ``glucose_mgdl`` (relative to this model's own factor; bisection
+        on log S_I in [0.05, 5], clipped there when no factor in that range reaches the target).
+
+        The insulin state at a given glucose does not depend on S_I (secretion follows glucose), so
+        only the glucose balance is solved: k_p3 and V_mx scale with the factor (module docstring).
+        """
+        n = self.n_patients
+        p = self.p
+        g = np.broadcast_to(np.asarray(glucose_mgdl, dtype=np.float64), (n,)).copy()
+        check_array_range("glucose_mgdl", g, 40.0, 600.0, "mg/dL")
+        _, _, _, _, ra_i = self._exogenous_steady_state(rapid_u_per_min, basal_u_per_min)
+        _, i_po, _, i_p = self._insulin_steady_state(g, ra_i)
+        insulin = i_p / p["VI"]
+
+        def balance(log_si: FloatArray) -> FloatArray:
+            si = np.exp(log_si)
+            return self._glucose_balance(g, insulin, i_po, p["Vmx"] * si, p["kp3"] * si)[0]
+
+        lo, hi = np.full(n, np.log(_SI_SOLVE_RANGE[0])), np.full(n, np.log(_SI_SOLVE_RANGE[1]))
+        return np.asarray(
+            self.insulin_sensitivity * np.exp(_bisect_decreasing(balance, lo, hi)), dtype=np.float64
+        )
+
+    def beta_cell_for_fasting_glucose(
+        self, glucose_mgdl: ArrayLike, rapid_u_per_min: ArrayLike = 0.0, basal_u_per_min: ArrayLike = 0.0
+    ) -> FloatArray:
+        """The beta-cell function phi that puts each patient's fasting steady state under these
+        constant insulin inputs at ``glucose_mgdl``, with this model's insulin sensitivity
+        (bisection on log phi in [1e-3, 5], clipped there)."""
+        n = self.n_patients
+        p = self.p
+        g = np.broadcast_to(np.asarray(glucose_mgdl, dtype=np.float64), (n,)).copy()
+        check_array_range("glucose_mgdl", g, 40.0, 600.0, "mg/dL")
+        _, _, _, _, ra_i = self._exogenous_steady_state(rapid_u_per_min, basal_u_per_min)
+
+        def balance(log_phi: FloatArray) -> FloatArray:
+            _, i_po, _, i_p = self._insulin_steady_state(g, ra_i, np.exp(log_phi))
+            return self._glucose_balance(g, i_p / p["VI"], i_po, p["Vmx"], p["kp3"])[0]
+
+        lo, hi = np.full(n, np.log(_PHI_SOLVE_RANGE[0])), np.full(n, np.log(_PHI_SOLVE_RANGE[1]))
+        return np.asarray(np.exp(_bisect_decreasing(balance, lo, hi)), dtype=np.float64)
+
+
+_SI_SOLVE_RANGE = (0.05, 5.0)  # the range DallaMan2007.build accepts
+_PHI_SOLVE_RANGE = (1e-3, 5.0)
+
+
+def _bisect_decreasing(
+    f: Callable[[FloatArray], FloatArray], lo: FloatArray, hi: FloatArray, iterations: int = 60
+) -> FloatArray:
+    """The root of a function decreasing in its argument, every patient at once (clipped to the ends)."""
+    for _ in range(iterations):
+        mid = 0.5 * (lo + hi)
+        above = f(mid) > 0
+        lo = np.where(above, mid, lo)
+        hi = np.where(above, hi, mid)
+    return np.asarray(0.5 * (lo + hi), dtype=np.float64)
 
 
 # Rows of DallaMan2007.params: Table 1 (T2D_TABLE1 names, V_mx and k_p3 already scaled by the
@@ -376,7 +473,10 @@ def rhs(x: Any, p: Any, u: Any, gtox: FloatArray, out: Any) -> None:
     si = u[U_SI]
     egp = np.maximum(p[KP1] - p[KP2] * x[3] - si * p[KP3] * x[8] - p[KP4] * x[10], 0.0)
     renal = select(x[3] > p[KE2], p[KE1] * (x[3] - p[KE2]), 0.0)
-    out[3] = egp + ra - p[FCNS] - renal - p[K1] * x[3] + p[K2] * x[4]
+    # F_cns is constant in [1]; below CNS_FLOOR_MGDL (beyond the model's validity) it falls to zero
+    # with glucose, so that an overdose ends in a deep but positive hypoglycaemia, not a blow-up
+    fcns = p[FCNS] * np.minimum(x[3] / (p[VG] * CNS_FLOOR_MGDL), 1.0)
+    out[3] = egp + ra - fcns - renal - p[K1] * x[3] + p[K2] * x[4]
     uid = (p[VM0] + si * p[VMX] * x[9]) * x[4] / (p[KM0] + x[4])
     out[4] = -uid + p[K1] * x[3] - p[K2] * x[4]
     # insulin kinetics with hepatic extraction

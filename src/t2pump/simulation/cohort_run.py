@@ -147,7 +147,7 @@ class _CohortLoop:
     def __init__(
         self,
         model: DallaMan2007,
-        therapy: CohortCsii | CohortMdi,
+        therapy: CohortCsii | CohortMdi | None,
         inputs: InputSource,
         x0: FloatArray | None,
         record_every_min: int,
@@ -159,9 +159,11 @@ class _CohortLoop:
         self.model, self.source, self.n, self.n_min = model, inputs, n, n_min
         self.pump = therapy if isinstance(therapy, CohortCsii) else None
         self.mdi = therapy if isinstance(therapy, CohortMdi) else None
-        curve = therapy.active_insulin
-        self.curve = curve
-        self.iob_w = _iob_weights(curve.duration_min, curve.iob_fraction)
+        if therapy is None:  # untreated: no insulin, no bolus, IOB zero
+            self.iob_w = np.array([1.0, 0.0])
+        else:
+            curve = therapy.active_insulin
+            self.iob_w = _iob_weights(curve.duration_min, curve.iob_fraction)
         self.bolus_tail = np.zeros((n, self.iob_w.size - 1))  # bolus deliveries of the last minutes
         x = self._basal_steady_state() if x0 is None else np.array(x0, dtype=np.float64, copy=True)
         self.n_model_states = x.shape[0]
@@ -214,8 +216,9 @@ class _CohortLoop:
         so that a run does not start with an empty basal depot."""
         if self.pump is not None:
             return self.model.steady_state(rapid_u_per_min=self.pump.basal_u_per_h.mean(axis=1) / MIN_PER_H)
-        assert self.mdi is not None
-        return self.model.steady_state(basal_u_per_min=self.mdi.basal_dose_u.sum(axis=1) / MIN_PER_DAY)
+        if self.mdi is not None:
+            return self.model.steady_state(basal_u_per_min=self.mdi.basal_dose_u.sum(axis=1) / MIN_PER_DAY)
+        return self.model.steady_state()
 
     # ---- one day ------------------------------------------------------------------------------
     def run_day(self, day: int) -> int:
@@ -238,7 +241,8 @@ class _CohortLoop:
         day_arrays = (carbs, self.basal_rate[:, :length], depot, expo_basal, si, bolus)
         pos = np.zeros(n, dtype=np.int64)
         # each patient runs to its own next announcement, where its dose is decided
-        for stop in _decision_rounds(win.announced_carbs_g > 0, length):
+        treated = self.pump is not None or self.mdi is not None
+        for stop in _decision_rounds((win.announced_carbs_g > 0) & treated, length):
             advance(
                 self.x, self.aux, self.params, self.gtox, pos, stop, self.substeps, self.every,
                 self.cgm_period, EAT_RATE_G_PER_MIN, self.pulse_u, self.bolus_speed,
@@ -401,7 +405,7 @@ _SIGNALS = {
 
 def simulate_cohort(
     model: DallaMan2007,
-    therapy: CohortCsii | CohortMdi,
+    therapy: CohortCsii | CohortMdi | None,
     inputs: InputSource,
     *,
     x0: FloatArray | None = None,  # default: the steady state under the arm's basal insulin
@@ -411,12 +415,12 @@ def simulate_cohort(
     progress: Callable[[int], None] | None = None,
     sensitivity: SensitivityVariation | None = None,
 ) -> Trace:
-    """Simulate the cohort; see the module docstring. Raises SimulationError naming patient and minute."""
+    """Simulate the cohort; see the module docstring. ``therapy`` None: no insulin at all (untreated;
+    announced meals get no bolus). Raises SimulationError naming patient and minute."""
     n, n_min = inputs.n_patients, inputs.n_minutes
-    if model.n_patients != n or therapy.n_patients != n:
-        raise InputRangeError(
-            "n_patients", (model.n_patients, therapy.n_patients, n), "the same number everywhere"
-        )
+    n_therapy = n if therapy is None else therapy.n_patients
+    if model.n_patients != n or n_therapy != n:
+        raise InputRangeError("n_patients", (model.n_patients, n_therapy, n), "the same number everywhere")
     if record_every_min < 1 or n_min % record_every_min:
         raise InputRangeError("record_every_min", record_every_min, f"a divisor of the run length {n_min}")
     if substeps < 1:

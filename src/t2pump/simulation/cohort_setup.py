@@ -39,6 +39,7 @@ ACTIVE_INSULIN = Oref0Curve.from_settings(CurveKind.RAPID_ACTING, 5.0)
 class Arm(StrEnum):
     PUMP = "pump"
     MDI = "mdi"
+    NONE = "none"  # no insulin: a cohort's untreated (or diet-only) state
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,7 @@ class StreamedBehaviour:
 class CohortRun:
     cohort: Cohort
     model: DallaMan2007
-    therapy: CohortCsii | CohortMdi
+    therapy: CohortCsii | CohortMdi | None
     inputs: StreamedBehaviour
     cgm: CgmErrors
     days: int
@@ -111,10 +112,10 @@ def prepare_cohort_run(
         list(cohort.patient_ids), cohort.weight_kg, cohort.insulin_sensitivity_rel, cohort.beta_cell_function
     )
     tdd = starting_tdd(cohort.tdd_u_per_day, cohort.weight_kg)
-    therapy: CohortCsii | CohortMdi
+    therapy: CohortCsii | CohortMdi | None = None
     if arm is Arm.PUMP:
         therapy = starting_csii(get_envelope(pump_model), tdd, ACTIVE_INSULIN)
-    else:
+    elif arm is Arm.MDI:
         therapy = starting_mdi(tdd, get_pen("lantus_solostar"), get_pen("novorapid_flexpen"), ACTIVE_INSULIN)
     inputs = StreamedBehaviour(cohort, days)
     cgm = sensor_errors(n_min, seeds=seeds_for(seed, cohort.patient_index), sensor=DEXCOM_G6)
