@@ -77,6 +77,7 @@ def test_streaming_behaviour_day_by_day_equals_the_whole_run_grid() -> None:
         grid["bolus_carbs_g"],
         basal_taken=events.basal_taken[:, :, None],
         seeds=cohort.seeds,
+        activity_intensity=grid["activity_intensity"],
     )
     streamed = simulate_cohort(run.model, run.therapy, run.inputs, cgm=run.cgm)
     full = simulate_cohort(run.model, run.therapy, whole, cgm=run.cgm)

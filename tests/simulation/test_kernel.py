@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from numba import njit
+from test_cohort_run import CURVE, _cohort, _mdi, _meals, _pump
 
 from t2pump.devices.cgm import DEXCOM_G6, sensor_errors
 from t2pump.physiology.dalla_man_2007 import N_INPUTS, DallaMan2007, DallaManRun, rhs
@@ -21,9 +22,7 @@ from t2pump.simulation.cohort_run import (
 )
 from t2pump.simulation.engine import rk4_step
 
-from test_cohort_run import CURVE, _cohort, _meals, _mdi, _pump
-
-assert kernel.N_KERNEL_STATES == 19
+assert kernel.N_KERNEL_STATES == 21
 
 
 @njit(error_model="numpy")
@@ -66,7 +65,10 @@ def test_the_kernel_reproduces_the_numpy_open_loop_run_of_the_model() -> None:
     model = _cohort(6)
     pump = _pump(model)
     cho = _meals(6, 1)
-    trace = simulate_cohort(model, pump, CohortInputs(cho, np.zeros_like(cho)), record_every_min=5)
+    activity = np.zeros_like(cho)
+    activity[:, 1020:1065] = 0.5  # 45 min at 50 % of VO2max at 17:00
+    inputs = CohortInputs(cho, np.zeros_like(cho), activity_intensity=activity)
+    trace = simulate_cohort(model, pump, inputs, record_every_min=5)
     run = DallaManRun.start(model)
     x = model.steady_state(rapid_u_per_min=pump.basal_u_per_h.mean(axis=1) / 60)
     acc = np.zeros(6)
@@ -75,11 +77,28 @@ def test_the_kernel_reproduces_the_numpy_open_loop_run_of_the_model() -> None:
         acc += pump.basal_rate_u_per_h(k) / 60.0
         pulses = np.floor(acc / pump.basal_pulse_u + 1e-9) * pump.basal_pulse_u
         acc -= pulses
-        inputs = run.begin_minute(x, cho[:, k], pulses)
-        x = rk4_step(run.derivatives, x, 1.0, *inputs)
+        step_inputs = run.begin_minute(x, cho[:, k], pulses, activity=activity[:, k])
+        x = rk4_step(run.derivatives, x, 1.0, *step_inputs)
         if (k + 1) % 5 == 0:
             bg.append(model.plasma_glucose_mgdl(x))
     np.testing.assert_allclose(trace.signals["bg_plasma"], np.array(bg).T, rtol=1e-11)
+
+
+def test_an_exercise_session_lowers_glucose_during_and_after_it_not_before() -> None:
+    """Dalla Man 2009 exercise terms in the closed loop: 45 min at 50 % VO2max at 17:00."""
+    model = _cohort(6)
+    cho = _meals(6, 1)
+    activity = np.zeros_like(cho)
+    activity[:, 1020:1065] = 0.5
+    rest, active = (
+        simulate_cohort(model, _mdi(model), CohortInputs(cho, cho.copy(), activity_intensity=a)).signals[
+            "bg_plasma"
+        ]
+        for a in (None, activity)
+    )
+    before, after = slice(0, 1020 // 5), slice(1020 // 5, 1440 // 5)
+    np.testing.assert_array_equal(active[:, before], rest[:, before])
+    assert np.all(active[:, after].mean(axis=1) < rest[:, after].mean(axis=1) - 5.0)
 
 
 @pytest.mark.parametrize("arm", ["pump", "mdi"])
@@ -90,7 +109,8 @@ def test_halving_the_step_changes_glucose_by_less_than_a_tenth_of_a_mgdl(arm: st
     cho = _meals(6, 1)
     inputs = CohortInputs(cho, cho.copy(), seeds=patient_seeds(5, np.arange(6)))
     one, two = (
-        simulate_cohort(model, therapy, inputs, substeps=s, sensitivity=SensitivityVariation()) for s in (1, 2)
+        simulate_cohort(model, therapy, inputs, substeps=s, sensitivity=SensitivityVariation())
+        for s in (1, 2)
     )
     assert np.max(np.abs(one.signals["bg_plasma"] - two.signals["bg_plasma"])) < 0.1
 

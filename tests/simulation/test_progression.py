@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from t2pump.physiology.dalla_man_2007 import DallaMan2007, DallaManRun
+from t2pump.physiology.dalla_man_2007 import PHI_G, DallaMan2007, DallaManRun
 from t2pump.physiology.progression import UKPDS_DECLINE_PER_YEAR, Glucotoxicity, beta_cell_after
 from t2pump.simulation.engine import rk4_step
 
@@ -38,7 +38,7 @@ def test_steady_state_with_glucotoxicity_is_a_fixed_point() -> None:
     z = np.zeros(3)
     assert np.max(np.abs(m.derivatives(x0, z, z, z, z))) < 1e-9
     assert np.all(np.diff(m.plasma_glucose_mgdl(x0)) > 0)  # less sensitive, less secretion: higher glucose
-    assert np.all(np.diff(x0[18]) < 0)  # and more glucotoxic suppression
+    assert np.all(np.diff(x0[PHI_G]) < 0)  # and more glucotoxic suppression
 
 
 @pytest.mark.scenario
@@ -47,14 +47,14 @@ def test_normalising_glucose_with_insulin_lifts_glucotoxicity() -> None:
     gt = Glucotoxicity()
     m = DallaMan2007.build(["p"], 85.0, 0.5, 0.5, glucotoxicity=gt)
     x = m.steady_state()  # untreated: hyperglycaemic, secretion suppressed
-    g0, phi0 = float(m.plasma_glucose_mgdl(x)[0]), float(x[18, 0])
+    g0, phi0 = float(m.plasma_glucose_mgdl(x)[0]), float(x[PHI_G, 0])
     assert g0 > 200.0
     run = DallaManRun.start(m)
     rapid = np.array([6.0 / 60.0])  # 6 U/h continuous insulin (about 1.7 U/kg/day), no meals
     for _ in range(3 * 1440):
         inputs = run.begin_minute(x, np.zeros(1), rapid)
         x = rk4_step(run.derivatives, x, 1.0, *inputs)
-    g3, phi3 = float(m.plasma_glucose_mgdl(x)[0]), float(x[18, 0])
+    g3, phi3 = float(m.plasma_glucose_mgdl(x)[0]), float(x[PHI_G, 0])
     assert g3 < 140.0
     assert phi3 > phi0
     # recovery runs on the 10-day time constant: after 3 days at most 1 - exp(-3/10) of the way

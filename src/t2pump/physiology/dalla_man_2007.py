@@ -23,6 +23,11 @@ Per patient (all rates per kg; ``G = g_p / V_G``, ``I = i_p / V_I``)::
           q_gut' = k_empt q_sto2 - k_abs q_gut,  Ra = f k_abs q_gut / BW
     g_s'  = -k_sc (g_s - g_p)                      interstitial glucose (CGM input)
 
+Physical activity (:mod:`t2pump.physiology.exercise`, Dalla Man, Breton & Cobelli 2009 with a
+bounded exercise-volume state) adds two states ``Y``, ``W`` (``STATE_NAMES`` 17, 18) driven by the
+``U_ACTIVITY`` input and replaces ``U_id`` by its exercise form; at rest the equations above are
+unchanged to the last bit.
+
 ``phi`` is a relative beta-cell function (1 = the paper's type 2 group): the patient's factor
 (disease progression, :func:`t2pump.physiology.progression.beta_cell_after`) times, when a
 :class:`~t2pump.physiology.progression.Glucotoxicity` is given, a reversible glucotoxic factor
@@ -60,6 +65,14 @@ from numpy.typing import ArrayLike, NDArray
 from t2pump.errors import InputRangeError, check_array_range
 from t2pump.insulin.products import AbsorptionModel, InsulinClass, get_product
 from t2pump.physiology.elementwise import select
+from t2pump.physiology.exercise import (
+    EXERCISE_PARAMS,
+    EXERCISE_STATES,
+    Exercise,
+    exercise_rates,
+    fox_max_heart_rate,
+    insulin_dependent_utilisation,
+)
 from t2pump.physiology.meal import gastric_emptying_rate
 from t2pump.physiology.progression import Glucotoxicity, glucotoxic_rates
 from t2pump.physiology.uva_padova import EAT_RATE_G_PER_MIN
@@ -82,9 +95,11 @@ FloatArray = NDArray[np.float64]
 
 STATE_NAMES = (
     "q_sto1", "q_sto2", "q_gut", "g_p", "g_t", "i_l", "i_p", "i_1", "i_d", "x", "i_po", "y", "g_s",
-    "rapid_s1", "rapid_s2", "basal_s1", "basal_s2",
+    "rapid_s1", "rapid_s2", "basal_s1", "basal_s2", *EXERCISE_STATES,
 )  # fmt: skip
 GLUCOTOXICITY_STATES = ("g_bar", "phi_g")  # appended when glucotoxicity is modelled
+Y_EX, W_EX = 17, 18  # physical activity (t2pump.physiology.exercise)
+G_BAR, PHI_G = 19, 20  # glucotoxicity, when modelled
 
 # Table 1, type 2 column [1] (value, unit). Every line: parameter, value, [unit], source.
 T2D_TABLE1: dict[str, tuple[float, str]] = {
@@ -182,7 +197,12 @@ class DallaMan2007:
         rapid_product: str = "lispro",
         basal_product: str = "glargine_u100",
         glucotoxicity: Glucotoxicity | None = None,
+        exercise: Exercise | None = None,
+        age_y: ArrayLike | None = None,
     ) -> DallaMan2007:
+        """Patients of the T2D reference with their own factors; ``exercise`` parameters (default
+        :class:`~t2pump.physiology.exercise.Exercise`) with, when ``age_y`` is given, each patient's
+        maximal heart rate from age (Fox)."""
         n = len(names)
         bw = np.broadcast_to(np.asarray(body_weight_kg, dtype=np.float64), (n,)).copy()
         si = np.broadcast_to(np.asarray(insulin_sensitivity, dtype=np.float64), (n,)).copy()
@@ -206,6 +226,12 @@ class DallaMan2007:
             extra[prefix + "k2p"] = np.full(n, depot.k2p_per_min)
             extra[prefix + "direct"] = np.full(n, depot.direct_fraction)
             extra[prefix + "bio"] = np.full(n, depot.bioavailability)
+        ex = (exercise or Exercise()).as_array()
+        for j, name in enumerate(EXERCISE_PARAMS):
+            extra["ex_" + name] = np.full(n, ex[j])
+        if age_y is not None:
+            ages = np.broadcast_to(np.asarray(age_y, dtype=np.float64), (n,))
+            extra["ex_hr_max_bpm"] = np.array([fox_max_heart_rate(float(a)) for a in ages])
         rows = p | extra
         params = np.array([rows[name] for name in PARAM_NAMES], dtype=np.float64)
         return cls(tuple(names), bw, si, phi, rapid_product, basal_product, p, glucotoxicity, params)
@@ -245,6 +271,7 @@ class DallaMan2007:
         basal_pmol_kg_min: FloatArray,
         meal_d_mg: FloatArray,
         si_factor: FloatArray | None = None,
+        activity: FloatArray | None = None,
     ) -> FloatArray:
         """dx/dt of every patient: :func:`rhs` on the whole arrays."""
         n = self.n_patients
@@ -256,6 +283,7 @@ class DallaMan2007:
             meal_d_mg,
         )
         u[U_SI] = 1.0 if si_factor is None else si_factor
+        u[U_ACTIVITY] = 0.0 if activity is None else activity
         dx = np.empty_like(x)
         rhs(x, self.params, u, self.glucotoxicity_params, dx)
         return dx
@@ -350,6 +378,8 @@ class DallaMan2007:
             r2,
             b1,
             b2,
+            z,  # Y_EX, W_EX: at rest
+            z,
         ]
         if self.glucotoxicity is not None:
             g = g_p / p["VG"]
@@ -428,23 +458,25 @@ PARAM_NAMES = (
     "kp1", "kp2", "kp3", "kp4", "ki", "Fcns", "Vm0", "Vmx", "Km0", "p2U", "K", "alpha", "beta",
     "gamma", "ke1", "ke2", "BW", "phi",
     "r_k12", "r_k1p", "r_k2p", "r_direct", "r_bio", "b_k12", "b_k1p", "b_k2p", "b_direct", "b_bio",
+    *("ex_" + name for name in EXERCISE_PARAMS),
 )  # fmt: skip
 (
     VG, K1, K2, VI, M1, M2, M4, M5, M6, KMAX, KMIN, KABS, F, B, D, KP1, KP2, KP3, KP4, KI, FCNS, VM0,
     VMX, KM0, P2U, KSEC, ALPHA, BETA, GAMMA, KE1, KE2, BW, PHI,
-    R_K12, R_K1P, R_K2P, R_DIRECT, R_BIO, B_K12, B_K1P, B_K2P, B_DIRECT, B_BIO,
-) = range(len(PARAM_NAMES))  # fmt: skip
+    R_K12, R_K1P, R_K2P, R_DIRECT, R_BIO, B_K12, B_K1P, B_K2P, B_DIRECT, B_BIO, EX0,
+) = range(len(PARAM_NAMES) - len(EXERCISE_PARAMS) + 1)  # fmt: skip
+EX1 = EX0 + len(EXERCISE_PARAMS)  # rows EX0:EX1 are Exercise.as_array()
 N_PARAMS = len(PARAM_NAMES)
 # Rows of the inputs: carbohydrate eaten [mg/min], rapid and basal-depot insulin [pmol/kg/min], meal
 # size D of gastric emptying [mg], insulin-action factor (circadian x day-to-day, 1 = none).
-U_CHO, U_RAPID, U_BASAL, U_MEAL_D, U_SI = range(5)
-N_INPUTS = 5
+U_CHO, U_RAPID, U_BASAL, U_MEAL_D, U_SI, U_ACTIVITY = range(6)  # activity: fraction of VO2max
+N_INPUTS = 6
 
 
 def _glucotoxic_factor(x: Any, gtox: FloatArray) -> Any:
     """phi_g (state 18) when glucotoxicity is modelled, else 1."""
     if gtox.shape[0] > 0:
-        return x[18]
+        return x[PHI_G]
     return 1.0
 
 
@@ -453,7 +485,7 @@ def rhs(x: Any, p: Any, u: Any, gtox: FloatArray, out: Any) -> None:
 
     Elementwise: ``x[j]``, ``p[j]``, ``u[j]`` are rows over patients (NumPy) or one patient's scalars
     (the compiled kernel, :mod:`t2pump.simulation.kernel`); ``gtox`` is
-    :meth:`Glucotoxicity.as_array`, empty when glucotoxicity is not modelled (then ``out[17:]`` is
+    :meth:`Glucotoxicity.as_array`, empty when glucotoxicity is not modelled (then ``out[G_BAR:]`` is
     not written).
     """
     # meal absorption (gastric emptying with b, d at the actual meal size D)
@@ -477,8 +509,13 @@ def rhs(x: Any, p: Any, u: Any, gtox: FloatArray, out: Any) -> None:
     # with glucose, so that an overdose ends in a deep but positive hypoglycaemia, not a blow-up
     fcns = p[FCNS] * np.minimum(x[3] / (p[VG] * CNS_FLOOR_MGDL), 1.0)
     out[3] = egp + ra - fcns - renal - p[K1] * x[3] + p[K2] * x[4]
-    uid = (p[VM0] + si * p[VMX] * x[9]) * x[4] / (p[KM0] + x[4])
+    # insulin-dependent utilisation, raised during and after physical activity (exercise module)
+    ex = p[EX0:EX1]
+    uid = insulin_dependent_utilisation(
+        x[4], x[9], IB_PMOL_L, p[VM0], si * p[VMX], p[KM0], x[Y_EX], x[W_EX], ex
+    )
     out[4] = -uid + p[K1] * x[3] - p[K2] * x[4]
+    out[Y_EX], out[W_EX] = exercise_rates(x[Y_EX], x[W_EX], u[U_ACTIVITY], ex)
     # insulin kinetics with hepatic extraction
     secretion = p[GAMMA] * x[10]
     he = np.minimum(np.maximum(-p[M5] * secretion + p[M6], 0.0), _HE_MAX)
@@ -498,7 +535,7 @@ def rhs(x: Any, p: Any, u: Any, gtox: FloatArray, out: Any) -> None:
     out[11] = select(drive >= -_SB, -p[ALPHA] * (x[11] - drive), -p[ALPHA] * (x[11] + _SB))
     out[12] = -KSC_PER_MIN * (x[12] - x[3])
     if gtox.shape[0] > 0:
-        out[17], out[18] = glucotoxic_rates(glucose, x[17], x[18], gtox)
+        out[G_BAR], out[PHI_G] = glucotoxic_rates(glucose, x[G_BAR], x[PHI_G], gtox)
 
 
 def _depot_steady_state(model: AbsorptionModel, u: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -536,6 +573,7 @@ class DallaManRun:
         rapid_u_per_min: FloatArray,
         basal_u_per_min: FloatArray | None = None,
         si_factor: FloatArray | None = None,
+        activity: FloatArray | None = None,
     ) -> tuple[FloatArray, ...]:
         self.planned_g += cho_g_per_min
         to_eat = np.minimum(self.eat_rate_g_per_min, self.planned_g)
@@ -551,11 +589,12 @@ class DallaManRun:
             self.model.insulin_input(basal),
             self.meal_start_qsto_mg + self.meal_eaten_g * 1000.0,
             np.ones_like(to_eat) if si_factor is None else si_factor,
+            np.zeros_like(to_eat) if activity is None else activity,
         )
 
     def derivatives(self, x: FloatArray, *inputs: FloatArray) -> FloatArray:
-        cho, rapid, basal, meal_d, si = inputs
-        return self.model.derivatives(x, cho, rapid, basal, meal_d, si)
+        cho, rapid, basal, meal_d, si, activity = inputs
+        return self.model.derivatives(x, cho, rapid, basal, meal_d, si, activity)
 
     def plasma_glucose_mgdl(self, x: FloatArray) -> FloatArray:
         return self.model.plasma_glucose_mgdl(x)

@@ -75,6 +75,7 @@ class CohortInputs:
     reading_noise_mgdl: FloatArray | None = None
     basal_taken: NDArray[np.bool_] | None = None  # MDI: (n, n_days, injections per day)
     seeds: SeedArray | None = None  # patients' keys (t2pump.randomness): turns absorption variability on
+    activity_intensity: FloatArray | None = None  # physical activity [fraction of VO2max], (n, n_minutes)
 
     @property
     def n_patients(self) -> int:
@@ -90,8 +91,9 @@ class CohortInputs:
         hi = min(lo + _DAY, self.n_minutes)
         noise = self.reading_noise_mgdl[:, lo:hi] if self.reading_noise_mgdl is not None else None
         taken = self.basal_taken[:, day : day + 1] if self.basal_taken is not None else None
+        activity = self.activity_intensity[:, lo:hi] if self.activity_intensity is not None else None
         return CohortInputs(
-            self.carbs_g[:, lo:hi], self.announced_carbs_g[:, lo:hi], noise, taken, self.seeds
+            self.carbs_g[:, lo:hi], self.announced_carbs_g[:, lo:hi], noise, taken, self.seeds, activity
         )
 
     def __post_init__(self) -> None:
@@ -238,7 +240,9 @@ class _CohortLoop:
         rec_snap = np.zeros((len(REC_SNAPSHOTS), n, n_rec))
         samples = np.zeros((n, length // self.cgm_period + 1))
         samples[:, 0] = self.last_sample
-        day_arrays = (carbs, self.basal_rate[:, :length], depot, expo_basal, si, bolus)
+        activity = np.zeros((n, length)) if win.activity_intensity is None else win.activity_intensity
+        activity = np.ascontiguousarray(activity, dtype=np.float64)
+        day_arrays = (carbs, self.basal_rate[:, :length], depot, expo_basal, si, activity, bolus)
         pos = np.zeros(n, dtype=np.int64)
         # each patient runs to its own next announcement, where its dose is decided
         treated = self.pump is not None or self.mdi is not None

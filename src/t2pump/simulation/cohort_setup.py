@@ -71,7 +71,13 @@ class StreamedBehaviour:
         events = draw_days(c.meals, c.adherence, c.activity, day - first + 1, c.seeds, first_day=first)
         grid = to_minute_grid(events, int(MIN_PER_DAY), t0_min=int(day * MIN_PER_DAY))
         taken: NDArray[np.bool_] = events.basal_taken[:, -1:, None]
-        return CohortInputs(grid["carbs_g_per_min"], grid["bolus_carbs_g"], basal_taken=taken, seeds=c.seeds)
+        return CohortInputs(
+            grid["carbs_g_per_min"],
+            grid["bolus_carbs_g"],
+            basal_taken=taken,
+            seeds=c.seeds,
+            activity_intensity=grid["activity_intensity"],
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +115,11 @@ def prepare_cohort_run(
     cohort = draw_cohort(cohort_name, n_patients, seed, first_index=first_index)
     n_min = int(days * MIN_PER_DAY)
     model = DallaMan2007.build(
-        list(cohort.patient_ids), cohort.weight_kg, cohort.insulin_sensitivity_rel, cohort.beta_cell_function
+        list(cohort.patient_ids),
+        cohort.weight_kg,
+        cohort.insulin_sensitivity_rel,
+        cohort.beta_cell_function,
+        age_y=cohort.age_y,
     )
     tdd = starting_tdd(cohort.tdd_u_per_day, cohort.weight_kg)
     therapy: CohortCsii | CohortMdi | None = None

@@ -33,11 +33,12 @@ from numba import njit, prange, types
 from numba.core.caching import CompileResultCacheImpl, InTreeCacheLocator
 from numba.extending import overload, register_jitable
 
-from t2pump.physiology import dalla_man_2007, elementwise, meal, progression
+from t2pump.physiology import dalla_man_2007, elementwise, exercise, meal, progression
 from t2pump.physiology.dalla_man_2007 import (
     BW,
     GAMMA,
     N_INPUTS,
+    U_ACTIVITY,
     U_BASAL,
     U_CHO,
     U_MEAL_D,
@@ -73,6 +74,10 @@ for _f in (
     meal.gastric_emptying_rate,
     progression.glucotoxic_steady_factor,
     progression.glucotoxic_rates,
+    exercise.heart_rate_above_rest,
+    exercise.exercise_rates,
+    exercise.exercise_effects,
+    exercise.insulin_dependent_utilisation,
     dalla_man_2007._glucotoxic_factor,
     dalla_man_2007.rhs,
 ):
@@ -83,7 +88,7 @@ _rhs = dalla_man_2007.rhs
 # Numba's on-disk cache keys a compiled function on its own file's content only: an edit to the
 # model (dalla_man_2007.rhs, compiled into the kernel) would silently reuse a stale kernel. This
 # locator adds the content of every file the kernel compiles in to the cache key.
-_COMPILED_IN = (elementwise, meal, progression, dalla_man_2007)
+_COMPILED_IN = (elementwise, meal, progression, exercise, dalla_man_2007)
 
 
 def _compiled_in_digest() -> str:
@@ -111,7 +116,7 @@ class _ModelAwareCacheLocator(InTreeCacheLocator):
 if _ModelAwareCacheLocator not in CompileResultCacheImpl._locator_classes:
     CompileResultCacheImpl._locator_classes.insert(0, _ModelAwareCacheLocator)
 
-N_KERNEL_STATES = 19  # the model's 17 states + (g_bar, phi_g), constant when glucotoxicity is off
+N_KERNEL_STATES = 21  # the model's 19 states + (g_bar, phi_g), constant when glucotoxicity is off
 # Per-patient bookkeeping carried between calls, rows of ``aux``.
 AUX_NAMES = (
     "planned_g", "last_eaten_g", "meal_start_qsto_mg", "meal_eaten_g", "bolus_queue_u", "basal_acc_u",
@@ -161,6 +166,7 @@ def advance(  # noqa: PLR0915 - one patient's minute in one compiled loop body
     depot_u: Any,  # (n, L) basal-depot injections [U]
     expo_basal: Any,  # (n, L) within-patient exposure factors of basal-depot injections
     si: Any,  # (n, L) insulin-action factor
+    activity: Any,  # (n, L) physical activity [fraction of VO2max]
     bolus_out: Any,  # (n, L) bolus insulin delivered [U], written
     rec_sum: Any,  # (3, n, L // every), REC_SUMS, added to
     rec_snap: Any,  # (3, n, L // every), REC_SNAPSHOTS, written
@@ -214,6 +220,7 @@ def advance(  # noqa: PLR0915 - one patient's minute in one compiled loop body
             u[U_BASAL] = depot_u[i, m] * expo_basal[i, m] * PMOL_PER_U / pi[BW]
             u[U_MEAL_D] = meal_start + meal_eaten * 1000.0
             u[U_SI] = si[i, m]
+            u[U_ACTIVITY] = activity[i, m]
             for _ in range(substeps):
                 _rk4(xi, pi, u, gtox, dt, k1, k2, k3, k4, xt)
             r = m // every
