@@ -17,7 +17,6 @@ from t2pump.simulation import kernel  # registers the scalar forms the model fun
 from t2pump.simulation.cohort_run import (
     CohortInputs,
     _decision_rounds,
-    _iob_at_records,
     simulate_cohort,
 )
 from t2pump.simulation.engine import rk4_step
@@ -115,16 +114,22 @@ def test_halving_the_step_changes_glucose_by_less_than_a_tenth_of_a_mgdl(arm: st
     assert np.max(np.abs(one.signals["bg_plasma"] - two.signals["bg_plasma"])) < 0.1
 
 
-def test_bolus_iob_at_the_records_is_the_direct_sum() -> None:
-    rng = np.random.default_rng(8)
-    lag = 300
-    hist = np.where(rng.uniform(size=(7, lag + 1440)) < 0.02, rng.uniform(0, 2, (7, lag + 1440)), 0.0)
-    w = CURVE.iob_fraction(np.arange(lag + 1.0))
-    every = 5
-    got = _iob_at_records(hist, w, every, 1440 // every)
-    ends = lag + np.arange(1, 1440 // every + 1) * every - 1
-    direct = np.array([[hist[i, e - lag : e + 1][::-1] @ w for e in ends] for i in range(7)])
-    np.testing.assert_allclose(got, direct, atol=1e-12)
+def test_bolus_iob_at_the_records_is_the_curve_times_the_pen_doses() -> None:
+    """MDI pen doses are given in one minute: IOB at each record is the sum of dose x curve(age),
+    ages counted from the minute of the dose (age 0 at the end of that minute), across midnight."""
+    model = _cohort(3)
+    cho = _meals(3, 2)
+    trace = simulate_cohort(model, _mdi(model), CohortInputs(cho, cho.copy()), record_every_min=5)
+    doses = trace.signals["insulin_bolus"]  # one pen dose per 5-min period at most here
+    end = trace.t_min - 1.0  # the last minute of each record period
+    dose_minute = np.array([day * 1440 + m for day in range(2) for m in (450, 750, 1170)])
+    expected = np.zeros_like(doses)
+    for i in range(3):
+        for t in dose_minute:
+            r = int(t // 5)
+            age = end - t
+            expected[i] += np.where(age >= 0, doses[i, r] * CURVE.iob_fraction(np.maximum(age, 0.0)), 0.0)
+    np.testing.assert_allclose(trace.signals["iob"], expected, atol=1e-12)
 
 
 def test_decision_rounds_take_each_patient_to_its_own_announcements_in_order() -> None:

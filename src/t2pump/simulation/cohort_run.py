@@ -174,6 +174,7 @@ class _CohortLoop:
         self.x = np.ascontiguousarray(x)
         self.aux = np.zeros((len(AUX_NAMES), n))
         self.aux[_AUX_EXPOSURE] = 1.0
+        self.aux[AUX_NAMES.index("minutes_since_bolus")] = np.inf
         self.params = np.ascontiguousarray(model.params)
         self.gtox = model.glucotoxicity_params
         self.substeps = substeps
@@ -242,7 +243,8 @@ class _CohortLoop:
         samples[:, 0] = self.last_sample
         activity = np.zeros((n, length)) if win.activity_intensity is None else win.activity_intensity
         activity = np.ascontiguousarray(activity, dtype=np.float64)
-        day_arrays = (carbs, self.basal_rate[:, :length], depot, expo_basal, si, activity, bolus)
+        day_arrays = (carbs, self.basal_rate[:, :length], depot, expo_basal, si, activity)
+        day_arrays += (bolus, self.bolus_tail, self.iob_w)
         pos = np.zeros(n, dtype=np.int64)
         # each patient runs to its own next announcement, where its dose is decided
         treated = self.pump is not None or self.mdi is not None
@@ -338,7 +340,6 @@ class _CohortLoop:
             self.rec[name][:, window] = rec_snap[j]
         hist = np.concatenate([self.bolus_tail, bolus], axis=1)
         lag = self.iob_w.size - 1
-        self.rec["iob"][:, window] = _iob_at_records(hist, self.iob_w, self.every, length // self.every)
         self.bolus_tail = hist[:, -lag:].copy()
         self.last_sample = samples[:, -1].copy()
         if self.cgm is not None:
@@ -363,24 +364,6 @@ def _exposure_factors(
     u = uniform01_pairs(keys, counters)[:, None] if diagonal else uniform01(keys, counters)
     z = normal_quantile(u)
     return lognormal_factor(z, np.full(z.shape, cv))
-
-
-def _iob_at_records(hist: FloatArray, weights: FloatArray, every: int, n_rec: int) -> FloatArray:
-    """Bolus IOB at the end of each record period of a day, from ``hist`` = the deliveries of the
-    ``L - 1`` minutes before the day then of the day (``L = weights.size``): deliveries 0 ... L-1
-    minutes old, weighted by the curve. Boluses are sparse, so each delivery adds its weights to the
-    records it reaches (``np.bincount``; a patient's sum runs in the same order in any cohort)."""
-    n = hist.shape[0]
-    lag = weights.size - 1
-    rows, cols = np.nonzero(hist)
-    first = np.maximum(-(-(cols - lag + 1) // every) - 1, 0)  # first record ending at or after it
-    r = first[:, None] + np.arange(lag // every + 2)[None, :]
-    age = lag + (r + 1) * every - 1 - cols[:, None]
-    ok = (age >= 0) & (age <= lag) & (r < n_rec)
-    contrib = hist[rows, cols][:, None] * weights[np.minimum(np.maximum(age, 0), lag)]
-    index = rows[:, None] * n_rec + r
-    iob = np.bincount(index[ok], contrib[ok], minlength=n * n_rec).reshape(n, n_rec)
-    return np.asarray(iob, dtype=np.float64)
 
 
 def _decision_rounds(announced: NDArray[np.bool_], length: int) -> list[NDArray[np.int64]]:

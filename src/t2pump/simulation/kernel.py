@@ -120,11 +120,11 @@ N_KERNEL_STATES = 21  # the model's 19 states + (g_bar, phi_g), constant when gl
 # Per-patient bookkeeping carried between calls, rows of ``aux``.
 AUX_NAMES = (
     "planned_g", "last_eaten_g", "meal_start_qsto_mg", "meal_eaten_g", "bolus_queue_u", "basal_acc_u",
-    "bolus_exposure",
+    "bolus_exposure", "minutes_since_bolus",
 )  # fmt: skip
-_PLANNED, _LAST, _MEAL_START, _MEAL_EATEN, _QUEUE, _BASAL_ACC, _BOLUS_EXPOSURE = range(7)
+_PLANNED, _LAST, _MEAL_START, _MEAL_EATEN, _QUEUE, _BASAL_ACC, _BOLUS_EXPOSURE, _SINCE_BOLUS = range(8)
 REC_SUMS = ("insulin_basal", "insulin_bolus", "carbs")  # summed over each record period
-REC_SNAPSHOTS = ("bg_plasma", "g_sub", "secretion")  # at the end of each record period
+REC_SNAPSHOTS = ("bg_plasma", "g_sub", "secretion", "iob")  # at the end of each record period
 _PULSE_EPS = 1e-9  # as CohortCsii's pulse arithmetic: floor(acc / pulse + eps)
 _MIN_PER_H = 60.0
 
@@ -168,8 +168,10 @@ def advance(  # noqa: PLR0915 - one patient's minute in one compiled loop body
     si: Any,  # (n, L) insulin-action factor
     activity: Any,  # (n, L) physical activity [fraction of VO2max]
     bolus_out: Any,  # (n, L) bolus insulin delivered [U], written
+    bolus_tail: Any,  # (n, lag) bolus delivered in the lag minutes before the day [U]
+    iob_w: Any,  # (lag + 1,) IOB fraction of a delivery 0 ... lag minutes old
     rec_sum: Any,  # (3, n, L // every), REC_SUMS, added to
-    rec_snap: Any,  # (3, n, L // every), REC_SNAPSHOTS, written
+    rec_snap: Any,  # (4, n, L // every), REC_SNAPSHOTS, written
     samples: Any,  # (n, L // cgm_period + 1) interstitial glucose at the CGM sample times, written
     fail: Any,  # (n,) int64: minute + 1 of a blow-up, -1 if none
 ) -> None:
@@ -198,6 +200,8 @@ def advance(  # noqa: PLR0915 - one patient's minute in one compiled loop body
             aux[_MEAL_EATEN, i],
         )
         queue, acc, bolus_exposure = aux[_QUEUE, i], aux[_BASAL_ACC, i], aux[_BOLUS_EXPOSURE, i]
+        since_bolus = aux[_SINCE_BOLUS, i]
+        lag = iob_w.shape[0] - 1
         for m in range(pos[i], stop[i]):
             # eating at a finite rate; D of gastric emptying is the meal's stomach content + intake
             planned += carbs[i, m]
@@ -215,6 +219,7 @@ def advance(  # noqa: PLR0915 - one patient's minute in one compiled loop body
             chunk = min(queue, bolus_speed)
             queue -= chunk
             bolus_out[i, m] = chunk
+            since_bolus = 0.0 if chunk > 0 else since_bolus + 1.0
             u[U_CHO] = to_eat * 1000.0
             u[U_RAPID] = (basal_u + chunk * bolus_exposure) * PMOL_PER_U / pi[BW]
             u[U_BASAL] = depot_u[i, m] * expo_basal[i, m] * PMOL_PER_U / pi[BW]
@@ -240,6 +245,12 @@ def advance(  # noqa: PLR0915 - one patient's minute in one compiled loop body
                 rec_snap[0, i, r] = bg
                 rec_snap[1, i, r] = xi[12] / pi[VG]
                 rec_snap[2, i, r] = pi[GAMMA] * xi[10] * pi[BW]
+                if since_bolus <= lag:  # bolus IOB: deliveries 0 ... lag minutes old
+                    iob = 0.0
+                    for a in range(lag + 1):
+                        t = m - a
+                        iob += (bolus_out[i, t] if t >= 0 else bolus_tail[i, lag + t]) * iob_w[a]
+                    rec_snap[3, i, r] = iob
         x[:, i] = xi
         pos[i] = stop[i]
         aux[_PLANNED, i], aux[_LAST, i], aux[_MEAL_START, i], aux[_MEAL_EATEN, i] = (
@@ -249,3 +260,4 @@ def advance(  # noqa: PLR0915 - one patient's minute in one compiled loop body
             meal_eaten,
         )
         aux[_QUEUE, i], aux[_BASAL_ACC, i] = queue, acc
+        aux[_SINCE_BOLUS, i] = since_bolus
