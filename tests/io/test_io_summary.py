@@ -16,7 +16,10 @@ import numpy as np
 import pytest
 
 from conftest import FIXTURES, read_csv
+from t2pump.errors import InputRangeError
 from t2pump.io import METRIC_KEYS, metric_summary, read_file
+from t2pump.io.summary import metric_summaries
+from t2pump.metrics.batch import metric_row
 from t2pump.simulation.engine import Trace
 
 pytestmark = pytest.mark.reference
@@ -93,3 +96,34 @@ def test_summary_without_cgm_is_all_nan() -> None:
     s = metric_summary(tr)
     assert s["n_readings"] == 0.0
     assert all(math.isnan(v) for k, v in s.items() if k != "n_readings")
+    assert metric_summaries(tr) == [s]
+
+
+def test_summaries_of_a_cohort_trace_are_each_patients_own() -> None:
+    """All patients of a trace at once (one clock) = each alone = the single-subject functions.
+
+    Exact between the batched calls; against metric_row (the per-patient functions) 1e-12 relative
+    for the keys whose sums have non-integer terms (summation order), exact for the others.
+    """
+    rng = np.random.default_rng(4)
+    t = np.arange(0.0, 3 * 1440.0, 5.0)
+    g = np.round(150.0 + np.cumsum(rng.normal(0.0, 4.0, (4, t.shape[0])), axis=1))
+    g[1, 200:215] = np.nan  # a 75-min gap
+    g[2] = np.nan  # no reading
+    g[3, ::2] = np.nan  # every 10 min
+    tr = Trace(t, ("a", "b", "c", "d"), {"cgm": g}, {"cgm": "mg/dL"})
+    together = metric_summaries(tr)
+    rounded = {"mean", "sd", "cv", "gmi", "ea1c", "lbgi", "hbgi", "j_index", "adrr"}
+    for i, summary in enumerate(together):
+        assert list(summary) == list(METRIC_KEYS)
+        alone = metric_summary(tr, i)
+        reference = metric_row(t, g[i], METRIC_KEYS)
+        for key in METRIC_KEYS:
+            assert summary[key] == alone[key] or (math.isnan(summary[key]) and math.isnan(alone[key]))
+            want = reference[key]
+            tol = {"rel": 1e-12} if key in rounded else {"rel": 0.0, "abs": 0.0}
+            assert summary[key] == pytest.approx(want, nan_ok=True, **tol), (i, key)
+    assert together[2]["n_readings"] == 0.0
+    assert not math.isnan(together[3]["mage"])
+    with pytest.raises(InputRangeError, match="patient"):
+        metric_summary(tr, 4)

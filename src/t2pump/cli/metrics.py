@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from t2pump.io import AUTO, FORMATS, METRIC_KEYS, metric_summary, read_files
+from t2pump.io import AUTO, FORMATS, METRIC_KEYS, read_files
+from t2pump.io.summary import metric_summaries
 
 __all__ = ["metrics_command", "metrics_rows", "render_table"]
 
@@ -19,14 +20,17 @@ _SIGNIFICANT_BELOW = 1e4  # the table shows 4 significant digits below this, who
 def metrics_rows(
     files: list[Path], fmt: str = AUTO, tz: str | None = None, patient_id: str | None = None
 ) -> list[dict[str, str | int | float | None]]:
-    """One ``{"id": ..., <metric>: value}`` per patient over ``files`` (None where not computable)."""
+    """One ``{"id": ..., <metric>: value}`` per patient over ``files`` (None where not computable).
+
+    All patients of a file that share a clock are computed at once (``metric_summaries``).
+    """
     rows: list[dict[str, str | int | float | None]] = []
     for trace in read_files(files, fmt, tz=tz, patient_id=patient_id):
-        summary = metric_summary(trace)
-        row: dict[str, str | int | float | None] = {"id": trace.patients[0]}
-        row.update({k: (None if math.isnan(v) else v) for k, v in summary.items()})
-        row["n_readings"] = int(summary["n_readings"])
-        rows.append(row)
+        for pid, summary in zip(trace.patients, metric_summaries(trace), strict=True):
+            row: dict[str, str | int | float | None] = {"id": pid}
+            row.update({k: (None if math.isnan(v) else v) for k, v in summary.items()})
+            row["n_readings"] = int(summary["n_readings"])
+            rows.append(row)
     return rows
 
 

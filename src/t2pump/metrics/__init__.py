@@ -17,6 +17,11 @@ Inputs and units
   :class:`GlucoseGrid` from :func:`interpolation_grid` (iglu ``CGMS2DayByDay``: a grid of the
   median sampling interval, linear interpolation, none across gaps longer than 45 min) and return
   floats. MAGE, PGS and active percent take one subject's readings.
+* **A cohort at once**: :func:`~t2pump.metrics.batch.metric_table` computes the full per-patient
+  set (:data:`~t2pump.metrics.batch.TABLE_KEYS`) for every patient of a shared clock with whole-array
+  operations (:mod:`cohort_grid`: iglu's grid for all patients at once; :mod:`cohort_mage`; episode
+  counts), equal patient by patient to :func:`~t2pump.metrics.batch.metric_row`, the same set from
+  the single-subject functions.
 
 References
 ----------
@@ -44,7 +49,9 @@ from t2pump.metrics.basic import (
     range_glucose_mgdl,
     sd_glucose_mgdl,
 )
+from t2pump.metrics.batch import TABLE_KEYS, metric_row, metric_table
 from t2pump.metrics.clock import minutes_since_midnight, sampling_interval_min, sleep_mask
+from t2pump.metrics.cohort_grid import CohortGrid, cohort_grid, sampling_intervals_min
 from t2pump.metrics.composite import cogi, pgs
 from t2pump.metrics.episodes import (
     EXTENDED_HYPER_CRITERIA,
@@ -52,6 +59,7 @@ from t2pump.metrics.episodes import (
     EpisodeClass,
     EpisodeCriteria,
     EpisodeSummary,
+    episode_counts,
     episode_summaries,
     find_episodes,
 )
@@ -104,7 +112,9 @@ from t2pump.metrics.wear import (
 __all__ = [
     "AGP_PERCENTILES",
     "EXTENDED_HYPER_CRITERIA",
+    "TABLE_KEYS",
     "AgpProfile",
+    "CohortGrid",
     "CvMeasures",
     "DailyProfiles",
     "DataSufficiency",
@@ -126,6 +136,7 @@ __all__ = [
     "agp_profile",
     "auc_hourly_iglu_mgdl",
     "cogi",
+    "cohort_grid",
     "conga_mgdl",
     "count_readings",
     "cv_measures",
@@ -133,6 +144,7 @@ __all__ = [
     "daily_profiles",
     "data_sufficiency",
     "ea1c_percent",
+    "episode_counts",
     "episode_summaries",
     "find_episodes",
     "gmi_percent",
@@ -157,6 +169,8 @@ __all__ = [
     "mage_segments",
     "mean_glucose_mgdl",
     "median_glucose_mgdl",
+    "metric_row",
+    "metric_table",
     "minutes_since_midnight",
     "modd_mgdl",
     "percent_above",
@@ -167,6 +181,7 @@ __all__ = [
     "range_glucose_mgdl",
     "roc_mgdl_per_min",
     "sampling_interval_min",
+    "sampling_intervals_min",
     "sd_glucose_mgdl",
     "sd_measures",
     "sd_roc_mgdl_per_min",

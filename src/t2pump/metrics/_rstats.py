@@ -43,14 +43,16 @@ def nansum(x: FloatArray) -> FloatArray:
 
 def nanmean(x: FloatArray) -> FloatArray:
     """Mean of the non-NaN values along the last axis (NaN if none)."""
-    return divide(nansum(x), count(x))
+    missing = np.isnan(x)
+    return divide(np.sum(np.where(missing, 0.0, x), axis=-1), np.sum(~missing, axis=-1, dtype=np.int64))
 
 
 def nansd(x: FloatArray) -> FloatArray:
     """Sample standard deviation (n - 1) of the non-NaN values (NaN if fewer than two)."""
-    n = count(x)
-    m = nanmean(x)
-    dev = np.where(np.isnan(x), 0.0, x - m[..., None])
+    missing = np.isnan(x)
+    n = np.sum(~missing, axis=-1, dtype=np.int64)
+    m = divide(np.sum(np.where(missing, 0.0, x), axis=-1), n)
+    dev = np.where(missing, 0.0, x - m[..., None])
     return np.sqrt(divide(np.sum(dev * dev, axis=-1), np.where(n >= 2, n - 1, 0)))
 
 
@@ -62,14 +64,30 @@ def nanquantile7(x: FloatArray, probs: Sequence[float] | FloatArray) -> FloatArr
     """
     s = np.sort(x, axis=-1)  # NaN sorts last
     n = count(x)[..., None]
+    lo, hi, h = quantile7_positions(n, probs)
+    last = s.shape[-1] - 1
+    x_lo = np.take_along_axis(s, np.clip(lo, 0, last), axis=-1)
+    x_hi = np.take_along_axis(s, np.clip(hi, 0, last), axis=-1)
+    return quantile7_combine(n, x_lo, x_hi, h)
+
+
+def quantile7_positions(
+    n: IntArray, probs: Sequence[float] | FloatArray
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """Type-7 order statistics for ``n`` values: 0-based ranks ``lo``, ``hi`` and the weight ``h``.
+
+    ``n`` has shape ``(..., 1)``; the results ``(..., len(probs))``. With the sorted values ``s``,
+    the quantile is :func:`quantile7_combine` of ``s[lo]`` and ``s[hi]``.
+    """
     p = np.asarray(probs, dtype=np.float64)
     index = (n - 1) * p  # 0-based
     lo = np.floor(index).astype(np.int64)
     hi = np.ceil(index).astype(np.int64)
-    last = s.shape[-1] - 1
-    x_lo = np.take_along_axis(s, np.clip(lo, 0, last), axis=-1)
-    x_hi = np.take_along_axis(s, np.clip(hi, 0, last), axis=-1)
-    h = index - lo
+    return lo, hi, index - lo
+
+
+def quantile7_combine(n: IntArray, x_lo: FloatArray, x_hi: FloatArray, h: FloatArray) -> FloatArray:
+    """R's ``(1 - h) x[lo] + h x[hi]`` (``x[lo]`` when ``h = 0``); NaN where ``n = 0``."""
     q = np.where(h > 0, (1.0 - h) * x_lo + h * x_hi, x_lo)
     return np.where(n > 0, q, np.nan)
 

@@ -230,3 +230,144 @@ def episode_summaries(
             mean_glucose_mgdl=float(np.mean([e.mean_glucose_mgdl for e in eps])) if n else math.nan,
         )
     return out
+
+
+_BATCHED_CLASSES = (
+    EpisodeClass.HYPO_LV1,
+    EpisodeClass.HYPO_LV2,
+    EpisodeClass.HYPO_EXTENDED,
+    EpisodeClass.HYPER_LV1,
+    EpisodeClass.HYPER_LV2,
+)
+
+
+def episode_counts(
+    grid_mgdl: NDArray[np.float64],
+    dt0_min: int,
+    criteria: EpisodeCriteria = EpisodeCriteria(),
+    classes: tuple[EpisodeClass, ...] = _BATCHED_CLASSES,
+) -> dict[EpisodeClass, IntArray]:
+    """Number of episodes of each class for many grids at once: ``total_episodes`` of
+    :func:`episode_summaries`, one row of ``grid_mgdl`` per patient (batched entry point).
+
+    ``grid_mgdl`` is ``(n_patients, n_points)``: each row a patient's grid in time order (e.g. a
+    :class:`~t2pump.metrics.cohort_grid.CohortGrid` row), NaN where it has no value; runs of values
+    are the segments, as in :func:`find_episodes`, and never continue into the next row. Same as
+    ``episode_runs(...).counts()``; a cohort processed in blocks of rows can join the blocks' runs
+    (:meth:`EpisodeRuns.stack`) and count once.
+    """
+    return episode_runs(grid_mgdl, dt0_min, criteria, classes).counts()
+
+
+def episode_runs(
+    grid_mgdl: NDArray[np.float64],
+    dt0_min: int,
+    criteria: EpisodeCriteria = EpisodeCriteria(),
+    classes: tuple[EpisodeClass, ...] = _BATCHED_CLASSES,
+) -> EpisodeRuns:
+    """The rows' runs for :func:`episode_counts`, before counting.
+
+    The definitions are :func:`find_episodes`'s own: each row is reduced to its runs of points that
+    meet the condition or not, each run kept at ``min(length, max(start points, end points))``
+    points (which decides exactly the same starts and ends, since a run only counts through
+    ``length >= start points`` or ``length >= end points``), and the same ``_episode_bounds`` runs on
+    all rows' reduced runs at once. Level-1-exclusive classes need point positions and are not
+    batched.
+    """
+    g = np.asarray(grid_mgdl, dtype=np.float64)
+    if g.ndim != 2:
+        raise InputRangeError("grid_mgdl", f"shape {g.shape}", "(n_patients, n_points)")
+    for cls in classes:
+        if cls not in _BATCHED_CLASSES:
+            raise InputRangeError("classes", str(cls), "classes among " + ", ".join(_BATCHED_CLASSES))
+    c = criteria
+    dur, end = _point_counts(c, dt0_min)
+    ext = math.ceil(EXTENDED_HYPO_MIN / dt0_min + 1)
+    rules = {
+        EpisodeClass.HYPO_LV1: ("<", c.lv1_hypo_mgdl, dur),
+        EpisodeClass.HYPO_LV2: ("<", c.lv2_hypo_mgdl, dur),
+        EpisodeClass.HYPO_EXTENDED: ("<", c.lv1_hypo_mgdl, ext),
+        EpisodeClass.HYPER_LV1: (">", c.lv1_hyper_mgdl, dur),
+        EpisodeClass.HYPER_LV2: (">", c.lv2_hyper_mgdl, dur),
+    }
+    have = ~np.isnan(g)
+    by_condition: dict[tuple[str, float], _Runs] = {}
+    runs: dict[EpisodeClass, tuple[_Runs, int, int]] = {}
+    for cls in classes:
+        op, threshold, start_points = rules[cls]
+        key = (op, threshold)
+        if key not in by_condition:
+            by_condition[key] = _Runs.of(g < threshold if op == "<" else g > threshold, have)
+        runs[cls] = (by_condition[key], start_points, end)
+    return EpisodeRuns(runs, g.shape[0])
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Runs:
+    """The rows' runs of points that meet a condition (state 2), do not (1) or have no value (0)."""
+
+    state: NDArray[np.int8]  # per run
+    length: IntArray  # per run
+    row: IntArray  # per run
+    segment: IntArray  # per run: segment number (runs of values, never across rows), ascending
+
+    @staticmethod
+    def of(cond: NDArray[np.bool_], have: NDArray[np.bool_]) -> _Runs:
+        state = have.view(np.int8) + cond.view(np.int8)  # cond implies have (NaN compares false)
+        change = np.ones(state.shape, dtype=bool)
+        change[:, 1:] = state[:, 1:] != state[:, :-1]
+        start = np.flatnonzero(change)  # every row start is a run start
+        run_state = state.reshape(-1)[start]
+        row, col = np.divmod(start, state.shape[1])
+        new_segment = (col == 0) | np.concatenate(([True], run_state[:-1] == 0))
+        keep = run_state > 0
+        return _Runs(
+            state=run_state[keep],
+            length=np.diff(np.append(start, state.size))[keep],
+            row=row[keep],
+            segment=np.cumsum(new_segment, dtype=np.int64)[keep],
+        )
+
+    def count(self, start_points: int, end_points: int, n_rows: int) -> IntArray:
+        """Episodes per row: the runs at capped lengths through _episode_bounds (episode_runs)."""
+        capped = np.minimum(self.length, max(start_points, end_points))
+        run = np.repeat(np.arange(capped.shape[0]), capped)
+        meets = np.repeat(self.state == 2, capped)
+        ep_start, _ = _episode_bounds(meets, self.segment[run], start_points, end_points)
+        out: IntArray = np.bincount(self.row[run[ep_start]], minlength=n_rows).astype(np.int64)
+        return out
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class EpisodeRuns:
+    """Each class's runs of a set of rows, with the start and end run lengths [grid points]."""
+
+    runs: dict[EpisodeClass, tuple[_Runs, int, int]]
+    n_rows: int
+
+    def counts(self) -> dict[EpisodeClass, IntArray]:
+        """Episodes of each class per row (:func:`episode_counts`)."""
+        return {cls: r.count(start, end, self.n_rows) for cls, (r, start, end) in self.runs.items()}
+
+    @staticmethod
+    def stack(parts: list[tuple[IntArray, EpisodeRuns]], n_rows: int) -> EpisodeRuns:
+        """Join blocks of rows: ``parts`` = (each local row's row number in the result, runs).
+
+        All parts must have the same classes and run lengths (same criteria and grid step).
+        """
+        if not parts:
+            raise InputRangeError("parts", "[]", "at least one block of runs")
+        out: dict[EpisodeClass, tuple[_Runs, int, int]] = {}
+        for cls, (_, start, end) in parts[0][1].runs.items():
+            if any(p.runs[cls][1:] != (start, end) for _, p in parts):
+                raise InputRangeError("parts", cls, "the same criteria and grid step in every block")
+            blocks = [(rows, p.runs[cls][0]) for rows, p in parts]
+            shift = np.cumsum([0] + [int(r.segment[-1]) + 1 if r.segment.shape[0] else 0 for _, r in blocks])
+            joined = _Runs(
+                state=np.concatenate([r.state for _, r in blocks]),
+                length=np.concatenate([r.length for _, r in blocks]),
+                row=np.concatenate([rows[r.row] for rows, r in blocks]),
+                segment=np.concatenate([r.segment + shift[i] for i, (_, r) in enumerate(blocks)]),
+            )
+            out[cls] = (joined, start, end)
+        return EpisodeRuns(out, n_rows)

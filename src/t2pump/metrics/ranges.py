@@ -167,6 +167,11 @@ def gri(glucose_mgdl: ArrayLike) -> Gri:
     b70 = _percent(g < HYPO_L1_MGDL, g)
     a180 = _percent(g > HYPER_L1_MGDL, g)
     a250 = _percent(g > HYPER_L2_MGDL, g)
+    return _gri_from_percents(b54, b70, a180, a250)
+
+
+def _gri_from_percents(b54: FloatArray, b70: FloatArray, a180: FloatArray, a250: FloatArray) -> Gri:
+    """GRI from % of readings < 54, < 70, > 180 and > 250 mg/dL (iglu's arithmetic, see gri)."""
     low = b70 - b54
     high = a180 - a250
     raw = _GRI_W_VLOW * b54 + _GRI_W_LOW * low + _GRI_W_VHIGH * a250 + _GRI_W_HIGH * high

@@ -81,23 +81,35 @@ _HYPER_ULTR_MGDL, _HYPER_A, _HYPER_C = 140.0, 1.1, 30.0  # Rodbard 2009 [7], igl
 
 def bg_risk_function(glucose_mgdl: ArrayLike) -> FloatArray:
     """Kovatchev's symmetrising transform without its 1.509 factor: (ln BG)^1.084 - 5.381 [2]."""
-    g = glucose_array(glucose_mgdl)
-    return np.log(g) ** _BGI_EXPONENT - _BGI_OFFSET
+    return _bg_risk(glucose_array(glucose_mgdl))
+
+
+def _bg_risk(g: FloatArray) -> FloatArray:
+    out: FloatArray = np.log(g) ** _BGI_EXPONENT - _BGI_OFFSET
+    return out
+
+
+def _bgi_terms(g: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Per checked reading: (min(f, 0)^2 if BG < 112.5 else 0, max(f, 0)^2 if BG >= 112.5 else 0).
+
+    A missing reading gives 0 to both (NaN compares false); LBGI and HBGI are 22.77 x their means.
+    """
+    f = _bg_risk(g)
+    low, high = np.minimum(f, 0.0), np.maximum(f, 0.0)
+    return np.where(g < _BGI_ZERO_MGDL, low * low, 0.0), np.where(g >= _BGI_ZERO_MGDL, high * high, 0.0)
 
 
 def lbgi(glucose_mgdl: ArrayLike) -> FloatArray:
     """Low Blood Glucose Index [3]: 22.77 x sum over BG < 112.5 of min(f, 0)^2 / N."""
     g = glucose_array(glucose_mgdl)
-    f = np.minimum(bg_risk_function(g), 0.0)
-    low = np.where(g < _BGI_ZERO_MGDL, f * f, 0.0)  # NaN compares false
+    low, _ = _bgi_terms(g)
     return BGI_RISK_SCALE * _rstats.divide(np.sum(low, axis=-1), _rstats.count(g))
 
 
 def hbgi(glucose_mgdl: ArrayLike) -> FloatArray:
     """High Blood Glucose Index [3]: 22.77 x sum over BG >= 112.5 of max(f, 0)^2 / N."""
     g = glucose_array(glucose_mgdl)
-    f = np.maximum(bg_risk_function(g), 0.0)
-    high = np.where(g >= _BGI_ZERO_MGDL, f * f, 0.0)
+    _, high = _bgi_terms(g)
     return BGI_RISK_SCALE * _rstats.divide(np.sum(high, axis=-1), _rstats.count(g))
 
 
@@ -130,6 +142,11 @@ def _grade_scores(g: FloatArray) -> FloatArray:
     return np.where(score > _GRADE_CAP, _GRADE_CAP, score)
 
 
+def _grade_bands(g: FloatArray) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]:
+    """Readings counted in the hypo (< 80), eu (70-140) and hyper (> 140 mg/dL) shares of GRADE."""
+    return g < _GRADE_HYPO_MGDL, (g >= _GRADE_EU_MGDL[0]) & (g <= _GRADE_EU_MGDL[1]), g > _GRADE_HYPER_MGDL
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Grade:
     """GRADE [4] and the share of it from hypo-, eu- and hyperglycaemia [% of total GRADE]."""
@@ -154,19 +171,25 @@ def grade(glucose_mgdl: ArrayLike) -> Grade:
     def share(mask: NDArray[np.bool_]) -> FloatArray:
         return _rstats.divide(_rstats.nansum(np.where(mask, s, np.nan)), total) * 100.0
 
+    hypo, eu, hyper = _grade_bands(g)
     return Grade(
         grade=_rstats.nanmean(s),
-        hypo_percent=share(g < _GRADE_HYPO_MGDL),
-        eu_percent=share((g >= _GRADE_EU_MGDL[0]) & (g <= _GRADE_EU_MGDL[1])),
-        hyper_percent=share(g > _GRADE_HYPER_MGDL),
+        hypo_percent=share(hypo),
+        eu_percent=share(eu),
+        hyper_percent=share(hyper),
     )
 
 
 def j_index(glucose_mgdl: ArrayLike) -> FloatArray:
     """J-index [5]: 0.001 (mean + SD)^2, glucose in mg/dL."""
     g = glucose_array(glucose_mgdl)
-    s = _rstats.nanmean(g) + _rstats.nansd(g)
-    return _J_SCALE * s * s
+    return _j_index_from(_rstats.nanmean(g), _rstats.nansd(g))
+
+
+def _j_index_from(mean_mgdl: FloatArray, sd_mgdl: FloatArray) -> FloatArray:
+    s = mean_mgdl + sd_mgdl
+    out: FloatArray = _J_SCALE * s * s
+    return out
 
 
 def m_value(glucose_mgdl: ArrayLike, reference_mgdl: float = _M_REFERENCE_MGDL) -> FloatArray:
@@ -176,8 +199,13 @@ def m_value(glucose_mgdl: ArrayLike, reference_mgdl: float = _M_REFERENCE_MGDL) 
     this function; ``reference_mgdl`` is iglu's ``r`` (90 by default, 120 in the 1965 paper).
     """
     r = check_range("reference_mgdl", reference_mgdl, 0.0, np.inf, "mg/dL", lo_inclusive=False)
-    g = glucose_array(glucose_mgdl)
-    return _rstats.nanmean(_M_SCALE * np.abs(np.log10(g / r)) ** 3)
+    return _rstats.nanmean(_m_value_terms(glucose_array(glucose_mgdl), r))
+
+
+def _m_value_terms(g: FloatArray, reference_mgdl: float = _M_REFERENCE_MGDL) -> FloatArray:
+    """Each checked reading's |1000 log10(BG / r)|^3 (NaN where missing); M is their mean."""
+    out: FloatArray = _M_SCALE * np.abs(np.log10(g / reference_mgdl)) ** 3
+    return out
 
 
 def _excess_index(
