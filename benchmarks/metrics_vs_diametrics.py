@@ -71,7 +71,7 @@ def time_rows(t: np.ndarray, g: np.ndarray, keys: tuple[str, ...]) -> float:
     return time.perf_counter() - start
 
 
-def time_diametrics(python: str, t: np.ndarray, g: np.ndarray) -> float:
+def time_diametrics(python: str, t: np.ndarray, g: np.ndarray) -> tuple[float, int]:
     with tempfile.TemporaryDirectory() as tmp:
         csv = Path(tmp) / "cgm.csv"
         stamps = np.datetime64("2024-01-01T00:00") + t.astype("timedelta64[m]")
@@ -85,8 +85,8 @@ def time_diametrics(python: str, t: np.ndarray, g: np.ndarray) -> float:
         out = subprocess.run(
             [python, str(runner), str(csv)], capture_output=True, text=True, check=True
         ).stdout
-    seconds: float = json.loads(out.strip().splitlines()[-1])["seconds"]
-    return seconds
+    result = json.loads(out.strip().splitlines()[-1])
+    return float(result["seconds"]), int(result["rows"])
 
 
 def main() -> int:
@@ -122,9 +122,11 @@ def main() -> int:
         print("set DIAMETRICS_PYTHON to time the peer in the same run", file=sys.stderr)
         return 2
     k = args.peer_patients
-    s = time_diametrics(args.diametrics_python, t, g[:k])
+    s, rows = time_diametrics(args.diametrics_python, t, g[:k])
     peer = k * args.days / s
-    print(f"diametrics all_standard_metrics: {k} patients in {s:.2f} s = {peer:,.1f} pd/s")
+    print(
+        f"diametrics all_standard_metrics: {k} patients ({rows} result rows) in {s:.2f} s = {peer:,.1f} pd/s"
+    )
     print(f"ratio t2pump batched ({n_max} patients) / diametrics: {best / peer:,.0f}x")
     before = rates["summary set (before batching)"]
     print(f"ratio t2pump per patient (summary set, before) / diametrics: {before / peer:,.1f}x")

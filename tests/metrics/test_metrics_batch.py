@@ -30,13 +30,7 @@ from t2pump.metrics import batch
 from t2pump.metrics._exact import runs_by_length, window_sums
 from t2pump.metrics.batch import TABLE_KEYS, metric_row, metric_table
 from t2pump.metrics.cohort_grid import cohort_grid, sampling_intervals_min
-from t2pump.metrics.episodes import (
-    EpisodeClass,
-    EpisodeCriteria,
-    EpisodeRuns,
-    episode_counts,
-    episode_summaries,
-)
+from t2pump.metrics.episodes import EpisodeClass, EpisodeCriteria, episode_counts, episode_summaries
 from t2pump.metrics.grid import interpolation_grid
 
 FloatArray = NDArray[np.float64]
@@ -91,15 +85,12 @@ def test_episode_counts_equal_episode_summaries(criteria: EpisodeCriteria) -> No
     t, g = cohort()
     grid = cohort_grid(t, g, 5)
     counts = episode_counts(grid.glucose_mgdl, 5, criteria)
-    halves = [(np.arange(10), slice(0, 10)), (np.arange(10, 20), slice(10, 20))]
-    stacked = EpisodeRuns.stack(
-        [(rows, batch.episode_runs(grid.glucose_mgdl[part], 5, criteria)) for rows, part in halves], 20
-    ).counts()
+    halves = [episode_counts(grid.glucose_mgdl[part], 5, criteria) for part in (slice(0, 10), slice(10, 20))]
     total = 0
     for i in range(g.shape[0]):
         ref = episode_summaries(grid.patient(i), criteria)
         for cls, n in counts.items():
-            assert n[i] == ref[cls].total_episodes == stacked[cls][i], (i, cls)
+            assert n[i] == ref[cls].total_episodes == halves[i // 10][cls][i % 10], (i, cls)
             total += int(n[i])
     assert total > 0
 
@@ -206,8 +197,6 @@ def test_bad_inputs_are_named() -> None:
         cohort_grid(t[::-1], g, 5)
     with pytest.raises(InputRangeError, match="classes"):
         episode_counts(g, 5, classes=(EpisodeClass.HYPO_LV1_EXCL,))
-    with pytest.raises(InputRangeError, match="parts"):
-        EpisodeRuns.stack([], 3)
 
 
 # ---- the exact-order sums the batched MAGE relies on ---------------------------------------------------

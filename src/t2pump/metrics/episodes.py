@@ -252,27 +252,12 @@ def episode_counts(
 
     ``grid_mgdl`` is ``(n_patients, n_points)``: each row a patient's grid in time order (e.g. a
     :class:`~t2pump.metrics.cohort_grid.CohortGrid` row), NaN where it has no value; runs of values
-    are the segments, as in :func:`find_episodes`, and never continue into the next row. Same as
-    ``episode_runs(...).counts()``; a cohort processed in blocks of rows can join the blocks' runs
-    (:meth:`EpisodeRuns.stack`) and count once.
-    """
-    return episode_runs(grid_mgdl, dt0_min, criteria, classes).counts()
-
-
-def episode_runs(
-    grid_mgdl: NDArray[np.float64],
-    dt0_min: int,
-    criteria: EpisodeCriteria = EpisodeCriteria(),
-    classes: tuple[EpisodeClass, ...] = _BATCHED_CLASSES,
-) -> EpisodeRuns:
-    """The rows' runs for :func:`episode_counts`, before counting.
+    are the segments, as in :func:`find_episodes`, and never continue into the next row.
 
     The definitions are :func:`find_episodes`'s own: each row is reduced to its runs of points that
-    meet the condition or not, each run kept at ``min(length, max(start points, end points))``
-    points (which decides exactly the same starts and ends, since a run only counts through
-    ``length >= start points`` or ``length >= end points``), and the same ``_episode_bounds`` runs on
-    all rows' reduced runs at once. Level-1-exclusive classes need point positions and are not
-    batched.
+    meet the condition or not, and the same ``_episode_bounds`` runs on all rows' runs at once, each
+    run shortened to 1 or 2 points by the length test that decides its role (``_Runs.count``).
+    Level-1-exclusive classes need point positions and are not batched.
     """
     g = np.asarray(grid_mgdl, dtype=np.float64)
     if g.ndim != 2:
@@ -291,15 +276,15 @@ def episode_runs(
         EpisodeClass.HYPER_LV2: (">", c.lv2_hyper_mgdl, dur),
     }
     have = ~np.isnan(g)
-    by_condition: dict[tuple[str, float], _Runs] = {}
-    runs: dict[EpisodeClass, tuple[_Runs, int, int]] = {}
+    runs: dict[tuple[str, float], _Runs] = {}  # lv1 and extended share one condition
+    out: dict[EpisodeClass, IntArray] = {}
     for cls in classes:
         op, threshold, start_points = rules[cls]
         key = (op, threshold)
-        if key not in by_condition:
-            by_condition[key] = _Runs.of(g < threshold if op == "<" else g > threshold, have)
-        runs[cls] = (by_condition[key], start_points, end)
-    return EpisodeRuns(runs, g.shape[0])
+        if key not in runs:
+            runs[key] = _Runs.of(g < threshold if op == "<" else g > threshold, have)
+        out[cls] = runs[key].count(start_points, end, g.shape[0])
+    return out
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -329,45 +314,17 @@ class _Runs:
         )
 
     def count(self, start_points: int, end_points: int, n_rows: int) -> IntArray:
-        """Episodes per row: the runs at capped lengths through _episode_bounds (episode_runs)."""
-        capped = np.minimum(self.length, max(start_points, end_points))
-        run = np.repeat(np.arange(capped.shape[0]), capped)
-        meets = np.repeat(self.state == 2, capped)
-        ep_start, _ = _episode_bounds(meets, self.segment[run], start_points, end_points)
+        """Episodes per row: the runs, shortened, through _episode_bounds (episode_runs).
+
+        ``_episode_bounds`` uses a run's length only through ``length >= start_points`` (a run that
+        meets the condition) or ``length >= end_points`` (one that does not); each run becomes 2
+        points if its test holds and 1 if not, with both thresholds 2: the same tests, the same
+        episodes.
+        """
+        meets = self.state == 2
+        long = self.length >= np.where(meets, start_points, end_points)
+        points = 1 + long.astype(np.int64)
+        run = np.repeat(np.arange(points.shape[0]), points)
+        ep_start, _ = _episode_bounds(np.repeat(meets, points), self.segment[run], 2, 2)
         out: IntArray = np.bincount(self.row[run[ep_start]], minlength=n_rows).astype(np.int64)
         return out
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class EpisodeRuns:
-    """Each class's runs of a set of rows, with the start and end run lengths [grid points]."""
-
-    runs: dict[EpisodeClass, tuple[_Runs, int, int]]
-    n_rows: int
-
-    def counts(self) -> dict[EpisodeClass, IntArray]:
-        """Episodes of each class per row (:func:`episode_counts`)."""
-        return {cls: r.count(start, end, self.n_rows) for cls, (r, start, end) in self.runs.items()}
-
-    @staticmethod
-    def stack(parts: list[tuple[IntArray, EpisodeRuns]], n_rows: int) -> EpisodeRuns:
-        """Join blocks of rows: ``parts`` = (each local row's row number in the result, runs).
-
-        All parts must have the same classes and run lengths (same criteria and grid step).
-        """
-        if not parts:
-            raise InputRangeError("parts", "[]", "at least one block of runs")
-        out: dict[EpisodeClass, tuple[_Runs, int, int]] = {}
-        for cls, (_, start, end) in parts[0][1].runs.items():
-            if any(p.runs[cls][1:] != (start, end) for _, p in parts):
-                raise InputRangeError("parts", cls, "the same criteria and grid step in every block")
-            blocks = [(rows, p.runs[cls][0]) for rows, p in parts]
-            shift = np.cumsum([0] + [int(r.segment[-1]) + 1 if r.segment.shape[0] else 0 for _, r in blocks])
-            joined = _Runs(
-                state=np.concatenate([r.state for _, r in blocks]),
-                length=np.concatenate([r.length for _, r in blocks]),
-                row=np.concatenate([rows[r.row] for rows, r in blocks]),
-                segment=np.concatenate([r.segment + shift[i] for i, (_, r) in enumerate(blocks)]),
-            )
-            out[cls] = (joined, start, end)
-        return EpisodeRuns(out, n_rows)
