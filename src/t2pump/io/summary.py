@@ -17,36 +17,12 @@ import math
 import numpy as np
 
 from t2pump.errors import InputRangeError
-from t2pump.metrics.batch import metric_table
+from t2pump.metrics.batch import SUMMARY_KEYS, metric_table
 from t2pump.simulation.engine import Trace
 
 __all__ = ["METRIC_KEYS", "metric_summaries", "metric_summary"]
 
-METRIC_KEYS: tuple[str, ...] = (
-    "n_readings",
-    "mean",
-    "median",
-    "sd",
-    "cv",
-    "gmi",
-    "ea1c",
-    "below_54",
-    "below_70",
-    "in_range_70_180",
-    "in_range_70_140",
-    "above_180",
-    "above_250",
-    "lbgi",
-    "hbgi",
-    "gri",
-    "j_index",
-    "adrr",
-    "active_percent",
-    "ndays",
-    "mage",
-    "modd",
-    "conga_24",
-)
+METRIC_KEYS: tuple[str, ...] = SUMMARY_KEYS  # keys of the JSON output, in this order
 
 
 def metric_summaries(trace: Trace) -> list[dict[str, float]]:

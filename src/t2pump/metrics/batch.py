@@ -78,7 +78,7 @@ from t2pump.metrics.variability import conga_mgdl, mag_mgdl_per_h, modd_mgdl
 from t2pump.metrics.wear import active_percent, wear_days
 from t2pump.units import MIN_PER_DAY, MIN_PER_H
 
-__all__ = ["TABLE_KEYS", "metric_row", "metric_table"]
+__all__ = ["SUMMARY_KEYS", "TABLE_KEYS", "metric_row", "metric_table"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -94,7 +94,7 @@ _EPISODE_KEYS = {
 _HYPER_EXTENDED_KEY = "episodes_hyper_extended"
 _LV2_HYPER = EpisodeClass.HYPER_LV2
 _GRID_KEYS = ("modd", "conga_24", "mag", "auc", *_EPISODE_KEYS, _HYPER_EXTENDED_KEY)
-TABLE_KEYS: tuple[str, ...] = (
+SUMMARY_KEYS: tuple[str, ...] = (  # what t2pump metrics prints (io.summary.METRIC_KEYS)
     "n_readings",
     "mean",
     "median",
@@ -118,6 +118,9 @@ TABLE_KEYS: tuple[str, ...] = (
     "mage",
     "modd",
     "conga_24",
+)
+TABLE_KEYS: tuple[str, ...] = (
+    *SUMMARY_KEYS,
     "min",
     "q25",
     "q75",

@@ -34,7 +34,7 @@ from numpy.typing import ArrayLike, NDArray
 from t2pump.errors import InputRangeError, check_range
 from t2pump.metrics._inputs import glucose_array, positive_int, time_array
 from t2pump.metrics.clock import grid_step_min
-from t2pump.metrics.grid import DEFAULT_INTER_GAP_MIN, TIME_EPS_MIN, GlucoseGrid
+from t2pump.metrics.grid import DEFAULT_INTER_GAP_MIN, TIME_EPS_MIN, GlucoseGrid, approx_weights
 from t2pump.units import MIN_PER_DAY
 
 __all__ = ["CohortGrid", "cohort_grid", "sampling_intervals_min", "shared_clock"]
@@ -42,8 +42,6 @@ __all__ = ["CohortGrid", "cohort_grid", "sampling_intervals_min", "shared_clock"
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
-
-_US_PER_MIN = 60e6  # interpolation weights on whole microseconds, as grid._approx
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -260,12 +258,7 @@ def _interpolate(
     ta, tb = t[ja], t[jb]
     flat_g = g.reshape(-1)
     ga, gb = flat_g[a], flat_g[b]
-    raw_num = (x - ta) * _US_PER_MIN
-    raw_den = (tb - ta) * _US_PER_MIN
-    den = np.round(raw_den)
-    whole_us = den > 0.0
-    weight = np.where(whole_us, np.round(raw_num) / np.where(whole_us, den, 1.0), raw_num / raw_den)
-    y: FloatArray = ga + (gb - ga) * weight
+    y: FloatArray = ga + (gb - ga) * approx_weights(x - ta, tb - ta)
     y[tb - ta > gap + TIME_EPS_MIN] = np.nan  # strictly inside a long interval (x is never a reading)
     return y
 

@@ -49,41 +49,13 @@ from t2pump.metrics.risk import (
     _m_value_terms,
 )
 
-__all__ = ["QUANTILE_KEYS", "READING_KEYS", "reading_metrics"]
+__all__ = ["QUANTILE_KEYS", "reading_metrics"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 
 QUANTILE_KEYS = {"min": 0.0, "q25": 0.25, "median": 0.5, "q75": 0.75, "max": 1.0}  # R type 7
-READING_KEYS = (
-    "n_readings",
-    "mean",
-    "median",
-    "sd",
-    "cv",
-    "gmi",
-    "ea1c",
-    "below_54",
-    "below_70",
-    "in_range_70_180",
-    "in_range_70_140",
-    "above_180",
-    "above_250",
-    "lbgi",
-    "hbgi",
-    "gri",
-    "j_index",
-    "grade",
-    "grade_hypo",
-    "grade_eugly",
-    "grade_hyper",
-    "m_value",
-    "min",
-    "q25",
-    "q75",
-    "max",
-)
 _VALUE_BINS = 1024  # rows of whole numbers up to 1024 mg/dL are counted per value (1 ... 1024)
 
 
@@ -208,7 +180,8 @@ def _whole_number_rows(g: FloatArray, valid: BoolArray) -> tuple[BoolArray, _Cou
 
 
 def reading_metrics(glucose_mgdl: FloatArray) -> dict[str, FloatArray]:
-    """Every key of :data:`READING_KEYS` for each row of checked glucose ``(n_rows, n_times)``.
+    """The reading metrics (keys as :data:`~t2pump.metrics.batch.TABLE_KEYS`) of each row of checked
+    glucose ``(n_rows, n_times)``.
 
     Shares are % of readings; NaN where a row has no reading (SD and CV need two).
     """
@@ -216,7 +189,7 @@ def reading_metrics(glucose_mgdl: FloatArray) -> dict[str, FloatArray]:
     valid = ~np.isnan(g)
     n: IntArray = np.sum(valid, axis=1, dtype=np.int64)
     whole, counts = _whole_number_rows(g, valid)
-    out = {key: np.full(g.shape[0], np.nan) for key in READING_KEYS}
+    out: dict[str, FloatArray] = {}
     parts: list[tuple[IntArray, _Counts | _Rows]] = []
     if counts is not None:
         parts.append((np.flatnonzero(whole), counts))
@@ -225,5 +198,5 @@ def reading_metrics(glucose_mgdl: FloatArray) -> dict[str, FloatArray]:
         parts.append((rest, _Rows.of(g[rest])))
     for rows, dist in parts:
         for key, value in _metrics(dist, n[rows]).items():
-            out[key][rows] = value
+            out.setdefault(key, np.full(g.shape[0], np.nan))[rows] = value
     return out

@@ -41,7 +41,7 @@ from t2pump.metrics._inputs import positive_int, subject_readings
 from t2pump.metrics.clock import grid_step_min, sampling_interval_min
 from t2pump.units import MIN_PER_DAY
 
-__all__ = ["DEFAULT_INTER_GAP_MIN", "TIME_EPS_MIN", "GlucoseGrid", "interpolation_grid"]
+__all__ = ["DEFAULT_INTER_GAP_MIN", "TIME_EPS_MIN", "GlucoseGrid", "approx_weights", "interpolation_grid"]
 
 FloatArray = NDArray[np.float64]
 
@@ -130,6 +130,20 @@ def interpolation_grid(
     return GlucoseGrid(glucose_mgdl=y.reshape(n_days, per_day), first_day=first_day, dt0_min=dt0)
 
 
+def approx_weights(offset_min: FloatArray, span_min: FloatArray) -> FloatArray:
+    """R ``approx``'s weight ``offset / span`` of a point between two readings, on whole microseconds.
+
+    ``offset_min`` = point - earlier reading, ``span_min`` = later - earlier reading [min]; see
+    ``_approx``. Readings less than 0.5 us apart (never in device data) use plain minutes.
+    """
+    raw_num = offset_min * _US_PER_MIN
+    raw_den = span_min * _US_PER_MIN
+    den = np.round(raw_den)
+    whole_us = den > 0.0
+    out: FloatArray = np.where(whole_us, np.round(raw_num) / np.where(whole_us, den, 1.0), raw_num / raw_den)
+    return out
+
+
 def _approx(t: FloatArray, g: FloatArray, x: FloatArray) -> FloatArray:
     """R ``approx(t, g, xout = x)`` (linear, NaN outside ``[t[0], t[-1]]``), bit for bit.
 
@@ -140,12 +154,7 @@ def _approx(t: FloatArray, g: FloatArray, x: FloatArray) -> FloatArray:
     stays exactly on it instead of 1e-14 above or below, which would change an episode count.
     """
     j = np.clip(np.searchsorted(t, x, side="right") - 1, 0, t.shape[0] - 2)
-    raw_num = (x - t[j]) * _US_PER_MIN
-    raw_den = (t[j + 1] - t[j]) * _US_PER_MIN
-    den = np.round(raw_den)
-    whole_us = den > 0.0  # readings less than 0.5 us apart (never in device data) use plain minutes
-    weight = np.where(whole_us, np.round(raw_num) / np.where(whole_us, den, 1.0), raw_num / raw_den)
-    y = g[j] + (g[j + 1] - g[j]) * weight
+    y = g[j] + (g[j + 1] - g[j]) * approx_weights(x - t[j], t[j + 1] - t[j])
     y[x == t[-1]] = g[-1]
     y[(x < t[0]) | (x > t[-1])] = np.nan
     return y
