@@ -28,6 +28,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
+from importlib.resources import files
 from pathlib import Path
 from typing import Any, cast
 
@@ -53,6 +54,7 @@ __all__ = [
     "load_patient",
     "patient_digest",
     "patient_from_dict",
+    "patient_schema",
     "patient_to_dict",
 ]
 
@@ -704,6 +706,13 @@ def patient_to_dict(p: Patient) -> dict[str, Any]:
             "cgm_metrics": None if p.cgm_metrics is None else dict(p.cgm_metrics),
         }
     )
+
+
+def patient_schema() -> dict[str, Any]:
+    """The JSON Schema of the record (``t2pump/decision/data/patient.schema.json``)."""
+    text = files("t2pump.decision").joinpath("data", "patient.schema.json").read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
 def patient_digest(p: Patient) -> str:
