@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -48,8 +48,9 @@ from t2pump.randomness import (
     uniform01,
     uniform01_pairs,
 )
+from t2pump.simulation import kernel
 from t2pump.simulation.engine import SimulationError, Trace
-from t2pump.simulation.kernel import AUX_NAMES, N_KERNEL_STATES, REC_SNAPSHOTS, REC_SUMS, advance
+from t2pump.simulation.kernel import AUX_NAMES, N_KERNEL_STATES, REC_SNAPSHOTS, REC_SUMS
 from t2pump.therapy.cohort_therapy import CohortCsii, CohortMdi
 from t2pump.therapy.limits import ClampCode
 from t2pump.units import MIN_PER_DAY, MIN_PER_H
@@ -58,6 +59,7 @@ __all__ = ["T2D_SUBSTEPS", "CohortInputs", "InputSource", "simulate_cohort"]
 
 FloatArray = NDArray[np.float64]
 _DAY = int(MIN_PER_DAY)
+advance = cast(Callable[..., None], kernel.advance)  # the compiled kernel (numba dispatcher)
 # RK4 steps per minute for the type 2 model. Unlike simglucose's fastest adult (k_abs 0.58/min,
 # engine.DEFAULT_SUBSTEPS = 2), the Dalla Man 2007 T2D parameters (k_abs 0.023/min; fastest insulin
 # modes about 1.5/min) allow h = 1 min: halving it changes plasma glucose by at most 0.012 mg/dL over
@@ -243,8 +245,8 @@ class _CohortLoop:
         samples[:, 0] = self.last_sample
         activity = np.zeros((n, length)) if win.activity_intensity is None else win.activity_intensity
         activity = np.ascontiguousarray(activity, dtype=np.float64)
-        day_arrays = (carbs, self.basal_rate[:, :length], depot, expo_basal, si, activity)
-        day_arrays += (bolus, self.bolus_tail, self.iob_w)
+        day_arrays: tuple[FloatArray, ...] = (carbs, self.basal_rate[:, :length], depot, expo_basal, si)
+        day_arrays += (activity, bolus, self.bolus_tail, self.iob_w)
         pos = np.zeros(n, dtype=np.int64)
         # each patient runs to its own next announcement, where its dose is decided
         treated = self.pump is not None or self.mdi is not None
