@@ -11,7 +11,7 @@ import sys
 import typer
 from typer.exceptions import TyperException
 
-from t2pump.cli import bolus, demo, iob, metrics, report, simulate
+from t2pump.cli import bolus, demo, indication, iob, metrics, report, simulate
 from t2pump.errors import T2pumpError
 
 __all__ = ["app", "main"]
@@ -37,6 +37,9 @@ app.command("metrics", help="Consensus CGM metrics of device exports, one result
     metrics.metrics_command
 )
 app.add_typer(report.report_app, name="report", help="Reports: the one-page AGP (PDF or PNG, fr/en).")
+app.command("indication", help="Pump indication in type 2 diabetes: the decision, its reasons and sources.")(
+    indication.indication_command
+)
 app.command("demo", help="Program a pump, run a day, print deliveries, IOB and a bolus calculation.")(
     demo.demo_command
 )
