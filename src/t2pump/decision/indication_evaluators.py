@@ -150,7 +150,7 @@ def mdi_failure(p: Patient, params: Params) -> Outcome:
 
 
 def opt2mise_phenotype(p: Patient, params: Params) -> Outcome:
-    """HbA1c >= 8 % (above any higher individual target) on 0.7-1.8 U/kg/day, >= 3 injections for >= 3 months."""
+    """HbA1c >= 8 % (or above a higher individual target), 0.7-1.8 U/kg/day, >= 3 injections, >= 3 months."""
     c = _Check(params)
     if _not_on_mdi(p):
         return Outcome(State.NOT_APPLICABLE, c.values, ("no_mdi",))
