@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from patient_fixtures import baseline
 
 from t2pump.decision.indication_evaluators import EVALUATORS, State
-from t2pump.decision.patient import Capacity, Conditions, patient_from_dict, patient_schema
+from t2pump.decision.patient import CGM_METRIC_KEYS, Capacity, Conditions, patient_from_dict, patient_schema
 from t2pump.decision.rules import (
     Decision,
     Lang,
@@ -93,6 +93,7 @@ def test_schema_lists_exactly_the_fields_the_reader_accepts() -> None:
     assert set(props["capacity"]["properties"]) == {f.name for f in fields(Capacity)}
     assert set(props["conditions"]["properties"]) == set(CONTRAINDICATIONS)
     assert props["hba1c"]["properties"]["unit"]["enum"] == ["%", "mmol/mol"]
+    assert set(props["cgm_metrics"]["properties"]) == {"id", *CGM_METRIC_KEYS}
 
 
 # ---------------------------------------------------------------- JSON round trip and replay

@@ -34,6 +34,7 @@ from typing import Any, cast
 
 from t2pump.errors import InputRangeError
 from t2pump.insulin.products import PRODUCTS, InsulinClass, get_product
+from t2pump.metrics.batch import SUMMARY_KEYS
 from t2pump.units import hba1c_mmolmol_to_percent, hba1c_percent_to_mmolmol, mgdl_to_mmoll, mmoll_to_mgdl
 
 __all__ = [
@@ -75,34 +76,10 @@ INJECTIONS_PER_DAY = (1, 12)
 SMBG_PER_DAY = (0.0, 24.0)
 NEWLY_DIAGNOSED_MAX_YEARS = 1.0  # "newly diagnosed" with a longer duration is a contradiction
 
-# iglu names of the metrics ``t2pump metrics --json`` prints (t2pump.io.summary.METRIC_KEYS);
-# those whose unit is a percentage of CGM time are checked within 0-100.
-CGM_METRIC_KEYS: tuple[str, ...] = (
-    "n_readings",
-    "mean",
-    "median",
-    "sd",
-    "cv",
-    "gmi",
-    "ea1c",
-    "below_54",
-    "below_70",
-    "in_range_70_180",
-    "in_range_70_140",
-    "in_range_63_140",
-    "above_180",
-    "above_250",
-    "lbgi",
-    "hbgi",
-    "gri",
-    "j_index",
-    "adrr",
-    "active_percent",
-    "ndays",
-    "mage",
-    "modd",
-    "conga_24",
-)
+# iglu names of the metrics ``t2pump metrics --json`` prints (t2pump.metrics.batch.SUMMARY_KEYS),
+# and the pregnancy ranges (63-140 mg/dL, below 63, above 140: Battelino 2019 consensus targets in
+# pregnancy); those whose unit is a percentage of CGM time are checked within 0-100.
+CGM_METRIC_KEYS: tuple[str, ...] = (*SUMMARY_KEYS, "in_range_63_140", "below_63", "above_140")
 _CGM_PERCENT_KEYS = frozenset(
     k for k in CGM_METRIC_KEYS if k.startswith(("below_", "above_", "in_range_")) or k == "active_percent"
 )
