@@ -13,12 +13,13 @@ from t2pump.physiology.elementwise import tanh
 from t2pump.physiology.progression import Glucotoxicity
 from t2pump.physiology.sensitivity_variation import SensitivityVariation
 from t2pump.randomness import patient_seeds, uniform01, uniform01_pairs
-from t2pump.simulation import kernel  # registers the scalar forms the model functions need
+from t2pump.simulation import cohort_run, kernel  # kernel: registers the model's scalar forms
 from t2pump.simulation.cohort_run import (
     CohortInputs,
     _decision_rounds,
     simulate_cohort,
 )
+from t2pump.simulation.cohort_setup import prepare_cohort_run
 from t2pump.simulation.engine import rk4_step
 
 assert kernel.N_KERNEL_STATES == 21
@@ -163,3 +164,16 @@ def test_circadian_factors_at_once_equal_one_time_at_a_time() -> None:
     at_once = SensitivityVariation.circadian_factors(amplitudes, times)
     for j, t in enumerate(times):
         np.testing.assert_array_equal(at_once[:, j], SensitivityVariation.circadian_factor(amplitudes, t))
+
+
+@pytest.mark.parametrize("arm", ["pump", "mdi", "none"])
+def test_a_cohort_run_in_blocks_of_patients_equals_the_run_in_one_block(
+    arm: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = prepare_cohort_run("opt2mise", 7, 2, arm, seed=4)
+    whole = run.run()
+    monkeypatch.setattr(cohort_run, "PATIENT_BLOCK", 3)
+    blocked = run.run()
+    assert blocked.patients == whole.patients
+    for name, signal in whole.signals.items():
+        np.testing.assert_array_equal(blocked.signals[name], signal, err_msg=name)

@@ -369,6 +369,12 @@ class CgmErrors:
         values[missing] = np.nan
         return CgmTrace(t_min=self.t_min[window].copy(), glucose_mgdl=values, flags=flags)
 
+    def take(self, indices: NDArray[np.intp]) -> CgmErrors:
+        """The sensors of the patients at ``indices``."""
+        return CgmErrors(
+            self.t_min, self.gain[indices], self.offset_mgdl[indices], self.status[indices], self.range_mgdl
+        )
+
     def readings_at(
         self, samples: NDArray[np.int64], glucose_mgdl: FloatArray, patients: NDArray[np.intp]
     ) -> FloatArray:

@@ -240,6 +240,20 @@ class DallaMan2007:
     def n_patients(self) -> int:
         return len(self.names)
 
+    def take(self, indices: NDArray[np.intp]) -> DallaMan2007:
+        """The patients at ``indices``, with their own parameters."""
+        return DallaMan2007(
+            tuple(self.names[i] for i in indices),
+            self.body_weight_kg[indices],
+            self.insulin_sensitivity[indices],
+            self.beta_cell_function[indices],
+            self.rapid_product,
+            self.basal_product,
+            {k: v[indices] for k, v in self.p.items()},
+            self.glucotoxicity,
+            self.params[:, indices],
+        )
+
     @property
     def n_states(self) -> int:
         return len(STATE_NAMES) + (len(GLUCOTOXICITY_STATES) if self.glucotoxicity is not None else 0)

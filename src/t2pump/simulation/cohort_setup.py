@@ -2,8 +2,19 @@
 
 Each patient's physiology, behaviour and sensor noise come from (run seed, patient index) alone,
 so patient ``i`` has the same trajectory in a cohort of 10 or 10,000 and in any chunking.
-Physical activity is drawn by :mod:`t2pump.behaviour` but not yet acted on by the physiology
-(the exercise model's parameters are not verified yet: docs/research_t2d_model.md 2).
+
+Reversible glucotoxicity (``prepare_cohort_run(..., glucotoxicity=...)``): the cohort's calibrated
+secretion factor (:attr:`t2pump.cohort.Cohort.beta_cell_function`) is split into a chronic part,
+fixed, and a glucotoxic part carried as model states (mean glucose ``g_bar``, factor ``phi_g``,
+:class:`t2pump.physiology.progression.Glucotoxicity`). The run starts from the cohort's baseline
+steady state (under its own basal insulin, none if insulin-naive) with ``g_bar`` at the eAG of the
+patient's HbA1c and ``phi_g`` at that mean glucose's steady factor, so a patient left as drawn stays
+where the cohort calibration put it (:func:`glucotoxic_baseline`).
+
+Protocols of several phases (intensive insulin, then diet only, ...) continue a run from its final
+state with another therapy (:func:`continue_cohort_run`); behaviour and day-to-day insulin
+sensitivity carry on with the calendar day, and the chronic beta-cell factor can be lowered between
+phases (disease progression, :func:`t2pump.physiology.progression.beta_cell_after`).
 """
 
 from __future__ import annotations
@@ -16,21 +27,33 @@ import numpy as np
 from numpy.typing import NDArray
 
 from t2pump.behaviour import draw_days, to_minute_grid
-from t2pump.cohort import Cohort, draw_cohort
+from t2pump.cohort import Cohort, draw_cohort, estimated_average_glucose
 from t2pump.devices.cgm import DEXCOM_G6, CgmErrors, seeds_for, sensor_errors
 from t2pump.devices.envelope import get_envelope
 from t2pump.devices.pen import get_pen
-from t2pump.errors import check_range, parse_enum
+from t2pump.errors import InputRangeError, check_array_range, check_range, parse_enum
 from t2pump.insulin.curves import CurveKind, Oref0Curve
 from t2pump.physiology.dalla_man_2007 import DallaMan2007
+from t2pump.physiology.progression import Glucotoxicity
 from t2pump.physiology.sensitivity_variation import SensitivityVariation
-from t2pump.simulation.cohort_run import CohortInputs, simulate_cohort
+from t2pump.simulation.cohort_run import _SIGNALS, T2D_SUBSTEPS, CohortInputs, _CohortLoop, simulate_cohort
 from t2pump.simulation.engine import Trace
 from t2pump.therapy.cohort_therapy import CohortCsii, CohortMdi
-from t2pump.therapy.initial_settings import starting_csii, starting_mdi, starting_tdd
+from t2pump.therapy.initial_settings import BASAL_FRACTION, starting_csii, starting_mdi, starting_tdd
 from t2pump.units import MIN_PER_DAY
 
-__all__ = ["Arm", "CohortRun", "StreamedBehaviour", "prepare_cohort_run", "summarise"]
+__all__ = [
+    "Arm",
+    "CohortRun",
+    "StreamedBehaviour",
+    "continue_cohort_run",
+    "glucotoxic_baseline",
+    "prepare_cohort_run",
+    "starting_therapy",
+    "summarise",
+]
+
+FloatArray = NDArray[np.float64]
 
 # The pump's and the pens' active insulin curve: oref0 rapid-acting, DIA 5 h (t2pump.insulin.curves).
 ACTIVE_INSULIN = Oref0Curve.from_settings(CurveKind.RAPID_ACTING, 5.0)
@@ -52,6 +75,7 @@ class StreamedBehaviour:
 
     cohort: Cohort
     days: int
+    first_day: int = 0  # calendar day of the run's day 0 (a protocol's later phase)
 
     @property
     def n_patients(self) -> int:
@@ -65,8 +89,13 @@ class StreamedBehaviour:
     def seeds(self) -> NDArray[np.uint64]:
         return self.cohort.seeds
 
+    def take(self, indices: NDArray[np.intp]) -> StreamedBehaviour:
+        """The behaviour of the patients at ``indices`` (drawn for them only)."""
+        return StreamedBehaviour(self.cohort.take(indices), self.days)
+
     def window(self, day: int) -> CohortInputs:
         c = self.cohort
+        day = day + self.first_day
         first = max(day - 1, 0)
         events = draw_days(c.meals, c.adherence, c.activity, day - first + 1, c.seeds, first_day=first)
         grid = to_minute_grid(events, int(MIN_PER_DAY), t0_min=int(day * MIN_PER_DAY))
@@ -81,6 +110,16 @@ class StreamedBehaviour:
 
 
 @dataclass(frozen=True, slots=True)
+class _SensitivityFromDay(SensitivityVariation):
+    """Day-to-day factors from calendar day ``first_day`` on (a protocol's later phase)."""
+
+    first_day: int = 0
+
+    def day_factors(self, seeds: NDArray[np.uint64], n_days: int) -> FloatArray:
+        return SensitivityVariation.day_factors(self, seeds, self.first_day + n_days)[:, self.first_day :]
+
+
+@dataclass(frozen=True, slots=True)
 class CohortRun:
     cohort: Cohort
     model: DallaMan2007
@@ -88,16 +127,67 @@ class CohortRun:
     inputs: StreamedBehaviour
     cgm: CgmErrors
     days: int
+    x0: FloatArray | None = None  # None: the steady state under the arm's basal insulin
 
     def run(self, progress: Callable[[int], None] | None = None) -> Trace:
         return simulate_cohort(
             self.model,
             self.therapy,
             self.inputs,
+            x0=self.x0,
             cgm=self.cgm,
             progress=progress,
             sensitivity=SensitivityVariation(),
         )
+
+
+def glucotoxic_baseline(
+    cohort: Cohort, glucotoxicity: Glucotoxicity
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """(chronic beta-cell factor, initial glucotoxic factor, initial mean glucose [mg/dL]) per patient.
+
+    The cohort's calibrated secretion factor ``beta_cell_function`` (chronic x glucotoxic, the
+    product its fasting glucose and HbA1c were solved with) is split with *this* glucotoxicity: the
+    glucotoxic factor is its steady factor at the eAG of the patient's HbA1c (ADAG), the chronic
+    factor the rest. The product, hence the baseline physiology, does not depend on ``glucotoxicity``.
+    """
+    mean = estimated_average_glucose(cohort.hba1c_percent)
+    factor = glucotoxicity.steady_factor(mean)
+    chronic = np.asarray(cohort.beta_cell_function / factor, dtype=np.float64)
+    return chronic, factor, mean
+
+
+def _baseline_state(cohort: Cohort, model: DallaMan2007, glucotoxicity: Glucotoxicity) -> FloatArray:
+    """The cohort's baseline steady state (its own basal insulin, as calibrated) with glucotoxic rows."""
+    _, factor, mean = glucotoxic_baseline(cohort, glucotoxicity)
+    static = DallaMan2007.build(
+        model.names,
+        model.body_weight_kg,
+        model.insulin_sensitivity,
+        cohort.beta_cell_function,
+        model.rapid_product,
+        model.basal_product,
+        age_y=cohort.age_y,
+    )
+    x = static.steady_state(basal_u_per_min=BASAL_FRACTION * cohort.tdd_u_per_day / MIN_PER_DAY)
+    return np.vstack([x, mean[None, :], factor[None, :]])
+
+
+def starting_therapy(
+    cohort: Cohort,
+    arm: Arm | str,
+    pump_model: str = "medtronic_minimed_780g",
+    tdd_u_per_day: FloatArray | None = None,
+) -> CohortCsii | CohortMdi | None:
+    """The arm's starting settings (t2pump.therapy.initial_settings) for the cohort's starting daily
+    dose, or for ``tdd_u_per_day`` (e.g. a titrated dose); None for the arm without insulin."""
+    arm = parse_enum(Arm, arm, "therapy")
+    tdd = starting_tdd(cohort.tdd_u_per_day, cohort.weight_kg) if tdd_u_per_day is None else tdd_u_per_day
+    if arm is Arm.PUMP:
+        return starting_csii(get_envelope(pump_model), tdd, ACTIVE_INSULIN)
+    if arm is Arm.MDI:
+        return starting_mdi(tdd, get_pen("lantus_solostar"), get_pen("novorapid_flexpen"), ACTIVE_INSULIN)
+    return None
 
 
 def prepare_cohort_run(
@@ -109,27 +199,88 @@ def prepare_cohort_run(
     *,
     pump_model: str = "medtronic_minimed_780g",
     first_index: int = 0,
+    glucotoxicity: Glucotoxicity | None = None,
 ) -> CohortRun:
+    """The cohort, its model and starting therapy, behaviour and sensor for ``days`` days.
+
+    ``glucotoxicity`` None: the secretion factor is fixed at its calibrated value and the run starts
+    at the steady state under the arm's basal insulin. Given: glucotoxicity is dynamic (module
+    notes) and the run starts from the cohort's baseline state (untreated if insulin-naive), so
+    that an intensive-insulin phase starts where the patients are at diagnosis.
+    """
     arm = parse_enum(Arm, arm, "therapy")
     check_range("days", days, 1, 366, "days")
     cohort = draw_cohort(cohort_name, n_patients, seed, first_index=first_index)
     n_min = int(days * MIN_PER_DAY)
+    beta = cohort.beta_cell_function
+    if glucotoxicity is not None:
+        beta = glucotoxic_baseline(cohort, glucotoxicity)[0]
     model = DallaMan2007.build(
         list(cohort.patient_ids),
         cohort.weight_kg,
         cohort.insulin_sensitivity_rel,
-        cohort.beta_cell_function,
+        beta,
+        glucotoxicity=glucotoxicity,
         age_y=cohort.age_y,
     )
-    tdd = starting_tdd(cohort.tdd_u_per_day, cohort.weight_kg)
-    therapy: CohortCsii | CohortMdi | None = None
-    if arm is Arm.PUMP:
-        therapy = starting_csii(get_envelope(pump_model), tdd, ACTIVE_INSULIN)
-    elif arm is Arm.MDI:
-        therapy = starting_mdi(tdd, get_pen("lantus_solostar"), get_pen("novorapid_flexpen"), ACTIVE_INSULIN)
+    therapy = starting_therapy(cohort, arm, pump_model)
     inputs = StreamedBehaviour(cohort, days)
     cgm = sensor_errors(n_min, seeds=seeds_for(seed, cohort.patient_index), sensor=DEXCOM_G6)
-    return CohortRun(cohort, model, therapy, inputs, cgm, days)
+    x0 = None if glucotoxicity is None else _baseline_state(cohort, model, glucotoxicity)
+    return CohortRun(cohort, model, therapy, inputs, cgm, days, x0)
+
+
+def continue_cohort_run(
+    run: CohortRun,
+    x0: FloatArray,
+    therapy: CohortCsii | CohortMdi | None,
+    days: int,
+    first_day: int,
+    *,
+    beta_cell_function: FloatArray | None = None,
+    record_every_min: int = 5,
+) -> tuple[Trace, FloatArray]:
+    """Run ``run``'s patients for ``days`` more days from state ``x0`` with ``therapy`` (None: no
+    insulin): (trace, final state). ``first_day`` is the calendar day the phase starts on (behaviour
+    and day-to-day sensitivity go on from there); ``beta_cell_function``, when given, replaces the
+    model's chronic beta-cell factor (e.g. lowered by progression). No sensor: the trace's glucose
+    is plasma and interstitial glucose.
+
+    What a phase boundary does not carry (the cohort loop keeps it in its own bookkeeping): a meal
+    still being eaten at midnight, a pump bolus still being delivered, the boluses of the last
+    hours as insulin on board for the next wizard dose (the insulin itself is in the depots of
+    ``x0``), and the pump's fractional basal pulse.
+    """
+    check_range("days", days, 1, 3660, "days")
+    check_range("first_day", first_day, 0, 36600, "days")
+    model = run.model
+    n = model.n_patients
+    if x0.shape != (model.n_states, n):
+        raise InputRangeError("x0.shape", x0.shape, f"({model.n_states}, {n}), the model's states")
+    if beta_cell_function is not None:
+        beta = np.broadcast_to(np.asarray(beta_cell_function, dtype=np.float64), (n,))
+        check_array_range("beta_cell_function", beta, 0.0, 5.0)
+        model = DallaMan2007.build(
+            model.names,
+            model.body_weight_kg,
+            model.insulin_sensitivity,
+            beta,
+            model.rapid_product,
+            model.basal_product,
+            model.glucotoxicity,
+            age_y=run.cohort.age_y,
+        )
+    inputs = StreamedBehaviour(run.cohort, days, first_day)
+    sensitivity = _SensitivityFromDay(first_day=first_day)
+    # simulate_cohort returns the trace only; the phase needs its final state as well, so this
+    # drives the cohort loop itself, day by day, as simulate_cohort does.
+    loop = _CohortLoop(model, therapy, inputs, x0, record_every_min, None, sensitivity, T2D_SUBSTEPS)
+    for day in range(days):
+        loop.run_day(day)
+    t = (np.arange(inputs.n_minutes // record_every_min, dtype=np.float64) + 1.0) * record_every_min
+    t += first_day * MIN_PER_DAY
+    trace = Trace(t_min=t, patients=model.names, signals=loop.rec, units=dict(_SIGNALS))
+    return trace, np.array(loop.x[: loop.n_model_states], dtype=np.float64)
 
 
 def summarise(trace: Trace, days: int) -> list[dict[str, object]]:

@@ -8,8 +8,8 @@ vectorised rule gives the single-patient result patient by patient.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, fields, replace
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -49,6 +49,16 @@ def wizard_bolus_array(
     low_corr = (g - target_low_mgdl) / isf_mgdl_per_u
     total = np.where(above, food + high_corr, np.where(below, np.maximum(0.0, food + low_corr), food))
     return np.asarray(total, dtype=np.float64)
+
+
+_T = TypeVar("_T", "CohortCsii", "CohortMdi")
+
+
+def _take_rows(therapy: _T, indices: NDArray[np.intp]) -> _T:
+    """A copy of ``therapy`` for the patients at ``indices`` (the rows of every per-patient array)."""
+    values: dict[str, Any] = {f.name: getattr(therapy, f.name) for f in fields(therapy)}
+    rows: dict[str, Any] = {k: v[indices] for k, v in values.items() if isinstance(v, np.ndarray)}
+    return replace(therapy, **rows)
 
 
 def _grid(schedules: list[DailySchedule]) -> FloatArray:
@@ -191,6 +201,10 @@ class CohortCsii:
     def n_patients(self) -> int:
         return int(self.basal_u_per_h.shape[0])
 
+    def take(self, indices: NDArray[np.intp]) -> CohortCsii:
+        """The patients at ``indices``."""
+        return _take_rows(self, indices)
+
     @property
     def basal_pulse_u(self) -> float:
         return self.envelope.basal_pulse_u * float(self.concentration) / 100.0
@@ -246,6 +260,10 @@ class CohortMdi:
     @property
     def n_patients(self) -> int:
         return int(self.basal_dose_u.shape[0])
+
+    def take(self, indices: NDArray[np.intp]) -> CohortMdi:
+        """The patients at ``indices``."""
+        return _take_rows(self, indices)
 
     def basal_injection(self, which: int) -> tuple[FloatArray, NDArray[np.int64]]:
         """The ``which``-th daily basal dose of every patient, through the limits (pen step)."""
