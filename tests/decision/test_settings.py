@@ -18,6 +18,7 @@ from t2pump.decision.settings import (
     DISCLAIMER,
     SETTINGS_FORMAT,
     BasalProfile,
+    Explanation,
     FitVerdict,
     MdiSummary,
     Scheme,
@@ -43,7 +44,7 @@ def _settings(mdi: MdiSummary = POOR_CONTROL, **options: object) -> StartingSett
     return starting_settings(mdi, SettingsOptions(**opts))  # type: ignore[arg-type]
 
 
-def _explained(s: StartingSettings, setting: str) -> object:
+def _explained(s: StartingSettings, setting: str) -> Explanation:
     return next(e for e in s.explanations if e.setting == setting)
 
 
@@ -52,7 +53,7 @@ def test_58_year_old_on_108_u_day_with_hba1c_9_1_starts_at_the_full_mdi_dose() -
     # baseline record: 50 U glargine + 18/20/20 U aspart, HbA1c 9.1 %, TBR within goals
     s = starting_settings(mdi_summary(patient_from_dict(vary())), SettingsOptions("medtronic_minimed_780g"))
     assert s.reduction_percent == 0.0
-    assert _explained(s, "tdd_reduction").rule_id == "settings.tdd.keep_poor_control"  # type: ignore[attr-defined]
+    assert _explained(s, "tdd_reduction").rule_id == "settings.tdd.keep_poor_control"
     assert s.starting_tdd_u == 108.0
     assert s.program.basal.values == (2.25,)  # 54 U / 24 h, a multiple of the 780G's 0.05 U/h step
     assert s.program.carb_ratio is not None
@@ -68,7 +69,7 @@ def test_fixed_scheme_of_the_t2d_trials_gives_three_equal_meal_boluses() -> None
     assert s.program.meal_bolus_u == (18.0, 18.0, 18.0)  # 50 % of 108 U / 3
     assert s.program.carb_ratio is None
     assert s.programmed_u_per_day == pytest.approx(108.0)
-    assert _explained(s, "meal_bolus[lunch]").rule_id == "settings.fixed.meals"  # type: ignore[attr-defined]
+    assert _explained(s, "meal_bolus[lunch]").rule_id == "settings.fixed.meals"
 
 
 @pytest.mark.scenario
@@ -169,7 +170,7 @@ def test_poor_control_without_cgm_keeps_the_dose_but_warns() -> None:
 def test_the_clinician_sets_the_reduction_within_0_to_25_percent() -> None:
     s = _settings(reduction_percent=10.0)
     assert s.starting_tdd_u == pytest.approx(97.2)
-    assert _explained(s, "tdd_reduction").rule_id == "settings.tdd.override"  # type: ignore[attr-defined]
+    assert _explained(s, "tdd_reduction").rule_id == "settings.tdd.override"
     with pytest.raises(InputRangeError, match=r"reduction_percent: got 30\.0"):
         _settings(reduction_percent=30.0)
 

@@ -11,7 +11,8 @@ import sys
 import typer
 from typer.exceptions import TyperException
 
-from t2pump.cli import bolus, demo, indication, iob, metrics, report, simulate
+from t2pump.cli import bolus, demo, indication, iob, metrics, report, simulate, titrate
+from t2pump.cli import settings as settings_cli
 from t2pump.errors import T2pumpError
 
 __all__ = ["app", "main"]
@@ -39,6 +40,12 @@ app.command("metrics", help="Consensus CGM metrics of device exports, one result
 app.add_typer(report.report_app, name="report", help="Reports: the one-page AGP (PDF or PNG, fr/en).")
 app.command("indication", help="Pump indication in type 2 diabetes: the decision, its reasons and sources.")(
     indication.indication_command
+)
+app.add_typer(
+    settings_cli.settings_app, name="settings", help="Starting pump settings from an MDI regimen, explained."
+)
+app.command("titrate", help="Titration suggestions for a pump program from CGM or SMBG data.")(
+    titrate.titrate_command
 )
 app.command("demo", help="Program a pump, run a day, print deliveries, IOB and a bolus calculation.")(
     demo.demo_command
