@@ -299,10 +299,12 @@ def test_one_day_of_data_is_insufficient_for_the_3_day_rule() -> None:
     assert "insufficient data: 3 days" in s.reason
 
 
-def test_without_meal_records_corrections_are_not_analysed() -> None:
-    r = suggest_titration(make_trace(with_carbs=False, post_meal=230.0), program())
+def test_without_meal_records_boluses_mark_the_meals() -> None:
+    r = suggest_titration(make_trace(with_carbs=False, fasting=130.0, post_meal=230.0), program())
     assert "no meal records" in by_setting(r)["isf_mgdl_per_u"].reason
-    assert by_setting(r)["meal_bolus[lunch]"].direction == 1  # boluses mark the meals
+    assert by_setting(r)["meal_bolus[lunch]"].direction == 1
+    # the fasting value stops at the breakfast bolus (08:00): 130 mg/dL, not the post-meal 230
+    assert by_setting(r)["basal[00:00]"].evidence["mean_fasting_mgdl"] == 130.0
 
 
 def test_the_titration_json_is_a_settings_file_for_the_next_round() -> None:

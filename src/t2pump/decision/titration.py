@@ -352,13 +352,15 @@ def _reading_near(d: GlucoseData, t: float, tol: float) -> float:
 
 
 def _fasting(d: GlucoseData) -> dict[int, float]:
-    """Each day's fasting glucose: mean (CGM) or first (SMBG) reading 05:00-09:00 before the first meal."""
+    """Each day's fasting glucose: mean (CGM) or first (SMBG) reading 05:00-09:00 before the first meal
+    (carbohydrate records, or boluses when the data have none)."""
     w = rule("titration.fasting_window")
+    meals = d.carb_t_min if d.has_carbs else _group(d.bolus_t_min, _MEAL_GROUP_MIN)
     out: dict[int, float] = {}
     days = np.floor(d.t_min / MIN_PER_DAY).astype(np.int64)
     for day in np.unique(days):
         start, end = day * MIN_PER_DAY + w.number("start_min"), day * MIN_PER_DAY + w.number("end_min")
-        first_meal = d.carb_t_min[(d.carb_t_min >= start) & (d.carb_t_min < end)]
+        first_meal = meals[(meals >= start) & (meals < end)]
         stop = float(first_meal[0]) if first_meal.shape[0] else end
         sel = (d.t_min >= start) & (d.t_min < stop)
         if np.any(sel):
