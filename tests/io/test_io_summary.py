@@ -36,6 +36,8 @@ IGLU_COLUMN = {
     "below_70": ("below_percent()", "below_70"),
     "in_range_70_180": (_IN_RANGE, "in_range_70_180"),
     "in_range_70_140": (_IN_RANGE, "in_range_70_140"),
+    "in_range_63_140": (_IN_RANGE, "in_range_63_140"),
+    "above_140": ("above_percent()", "above_140"),
     "above_180": ("above_percent()", "above_180"),
     "above_250": ("above_percent()", "above_250"),
     "lbgi": ("lbgi()", "LBGI"),
@@ -67,8 +69,19 @@ def expected() -> dict[tuple[str, str], dict[str, float]]:
     return out
 
 
+# Keys iglu has no function for: the reading count, and time below the pregnancy range (iglu's
+# below_percent() defaults are 54 and 70; below 63 is what the pregnancy range leaves below it).
+NOT_IN_IGLU = {"n_readings", "below_63"}
+
+
 def test_every_metric_key_is_mapped_to_iglu_or_is_a_count() -> None:
-    assert set(METRIC_KEYS) == {*IGLU_COLUMN, "n_readings"}
+    assert set(METRIC_KEYS) == {*IGLU_COLUMN, *NOT_IN_IGLU}
+
+
+def test_the_pregnancy_ranges_split_every_reading() -> None:
+    for summary in summaries().values():
+        total = summary["below_63"] + summary["in_range_63_140"] + summary["above_140"]
+        assert abs(total - 100.0) < 1e-9
 
 
 @pytest.mark.parametrize("key", IGLU_COLUMN)

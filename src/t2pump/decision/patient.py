@@ -79,7 +79,7 @@ NEWLY_DIAGNOSED_MAX_YEARS = 1.0  # "newly diagnosed" with a longer duration is a
 # iglu names of the metrics ``t2pump metrics --json`` prints (t2pump.metrics.batch.SUMMARY_KEYS),
 # and the pregnancy ranges (63-140 mg/dL, below 63, above 140: Battelino 2019 consensus targets in
 # pregnancy); those whose unit is a percentage of CGM time are checked within 0-100.
-CGM_METRIC_KEYS: tuple[str, ...] = (*SUMMARY_KEYS, "in_range_63_140", "below_63", "above_140")
+CGM_METRIC_KEYS: tuple[str, ...] = SUMMARY_KEYS
 _CGM_PERCENT_KEYS = frozenset(
     k for k in CGM_METRIC_KEYS if k.startswith(("below_", "above_", "in_range_")) or k == "active_percent"
 )

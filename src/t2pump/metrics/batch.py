@@ -72,7 +72,7 @@ from t2pump.metrics.episodes import (
 )
 from t2pump.metrics.grid import DEFAULT_INTER_GAP_MIN, GlucoseGrid, interpolation_grid
 from t2pump.metrics.mage import MAGE_GRID_MIN, mage_mgdl
-from t2pump.metrics.ranges import gri, percent_above, percent_below, percent_in_range
+from t2pump.metrics.ranges import PREGNANCY_RANGE_MGDL, gri, percent_above, percent_below, percent_in_range
 from t2pump.metrics.risk import BGI_RISK_SCALE, _bg_risk, adrr, grade, hbgi, j_index, lbgi, m_value
 from t2pump.metrics.variability import conga_mgdl, mag_mgdl_per_h, modd_mgdl
 from t2pump.metrics.wear import active_percent, wear_days
@@ -106,6 +106,9 @@ SUMMARY_KEYS: tuple[str, ...] = (  # what t2pump metrics prints (io.summary.METR
     "below_70",
     "in_range_70_180",
     "in_range_70_140",
+    "in_range_63_140",  # pregnancy range (Battelino 2019 Table 4)
+    "below_63",
+    "above_140",
     "above_180",
     "above_250",
     "lbgi",
@@ -198,6 +201,9 @@ def metric_row(
         "below_70": percent_below(g, 70.0),
         "in_range_70_180": percent_in_range(g, 70.0, 180.0),
         "in_range_70_140": percent_in_range(g, 70.0, 140.0),
+        "in_range_63_140": percent_in_range(g, *PREGNANCY_RANGE_MGDL),
+        "below_63": percent_below(g, PREGNANCY_RANGE_MGDL[0]),
+        "above_140": percent_above(g, PREGNANCY_RANGE_MGDL[1]),
         "above_180": percent_above(g, 180.0),
         "above_250": percent_above(g, 250.0),
         "lbgi": lbgi(g),
