@@ -18,10 +18,24 @@ from t2pump.io.nightscout import profile_zone, read_nightscout, sniff_nightscout
 from t2pump.io.tconnect import read_tconnect, sniff_tconnect
 from t2pump.io.tidepool import read_tidepool, sniff_tidepool
 from t2pump.simulation.engine import Trace
+from t2pump.simulation.trace_io import load_trace
 
-__all__ = ["AUTO", "FORMATS", "ImportFormat", "detect_format", "read_bytes", "read_file", "read_files"]
+__all__ = [
+    "AUTO",
+    "FORMATS",
+    "TRACE_FORMAT",
+    "ImportFormat",
+    "detect_format",
+    "read_bytes",
+    "read_file",
+    "read_files",
+]
 
 AUTO = "auto"
+# t2pump's own traces (simulation output, docs/trace_format.md): Parquet, recognised by its magic
+# bytes, read as they were saved (all their patients, one trace).
+TRACE_FORMAT = "t2pump-trace"
+_PARQUET_MAGIC = b"PAR1"
 _SNIFF_CHARS = 65_536  # detection reads the start of a file only
 
 
@@ -77,8 +91,13 @@ def _format(fmt: str, text: str, name: str) -> ImportFormat:
     if fmt == AUTO:
         return _detect(text, name)
     if fmt not in FORMATS:
-        raise InputRangeError("format", fmt, "auto or one of " + ", ".join(FORMATS))
+        raise InputRangeError("format", fmt, "auto or one of " + ", ".join([*FORMATS, TRACE_FORMAT]))
     return FORMATS[fmt]
+
+
+def _is_trace(data: bytes, fmt: str) -> bool:
+    """A t2pump Parquet trace read as such (auto-detected by its magic bytes, or named)."""
+    return fmt == TRACE_FORMAT or (fmt == AUTO and data[: len(_PARQUET_MAGIC)] == _PARQUET_MAGIC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +153,13 @@ def _load(path: str | Path) -> bytes:
 
 
 def detect_format(path: str | Path) -> str:
-    """The name of ``path``'s format (a key of :data:`FORMATS`), or an error listing every format tried."""
+    """The name of ``path``'s format (a key of :data:`FORMATS`, or :data:`TRACE_FORMAT`), or an error
+    listing every format tried."""
     name = str(path)
-    return _detect(decode(_load(path), name), name).name
+    data = _load(path)
+    if _is_trace(data, AUTO):
+        return TRACE_FORMAT
+    return _detect(decode(data, name), name).name
 
 
 def read_bytes(
@@ -175,7 +198,14 @@ def read_files(
     time zone of Nightscout profiles applies to every Nightscout file of the call unless ``tz``
     is given (:mod:`t2pump.io.nightscout`).
     """
-    loaded = [_decode(_load(path), str(path), fmt) for path in paths]
+    traces: list[Trace] = []
+    loaded = []
+    for path in paths:
+        data = _load(path)
+        if _is_trace(data, fmt):
+            traces.append(load_trace(Path(path)))
+        else:
+            loaded.append(_decode(data, str(path), fmt))
     zone = _zone_of(loaded, _zone(tz), patient_id)
     merged: dict[str, PatientRecords] = {}
     origin: dict[str, tuple[str, bool]] = {}  # id -> (first file, id came from the file name)
@@ -195,4 +225,4 @@ def read_files(
                     f"a patient id different from {first}'s (rename a file or pass patient_id)",
                 )
             merged[rec.patient].extend(rec)
-    return [build_trace(r, origin[r.patient][0]) for r in merged.values()]
+    return traces + [build_trace(r, origin[r.patient][0]) for r in merged.values()]
