@@ -31,12 +31,18 @@ def pick_trace(traces: list[Trace], patient: str | None) -> tuple[Trace, str]:
         raise InputRangeError("FILE", "no patient", "a file with at least one patient's CGM readings")
     if patient is None:
         if len(ids) > 1:
-            raise InputRangeError("--patient", None, "one of " + ", ".join(repr(i) for i in ids))
+            raise InputRangeError("--patient", None, _one_of(ids))
         return traces[0], ids[0]
     for trace in traces:
         if patient in trace.patients:
             return trace, patient
-    raise InputRangeError("--patient", patient, "one of " + ", ".join(repr(i) for i in ids))
+    raise InputRangeError("--patient", patient, _one_of(ids))
+
+
+def _one_of(ids: list[str], shown: int = 5) -> str:
+    """'one of ...' for an error message: every id, or the first few and how many there are."""
+    listed = ", ".join(repr(i) for i in ids[:shown])
+    return f"one of {listed}" + (f", ... ({len(ids)} patients)" if len(ids) > shown else "")
 
 
 def report_agp_command(
