@@ -1,4 +1,8 @@
-"""Progression and reversible glucotoxicity: directions and time scales (parameters are assumptions)."""
+"""Progression and reversible glucotoxicity: directions and time scales.
+
+The calibration of the glucotoxicity defaults on Kramer 2013 is tested in
+test_glucotoxicity_calibration.py.
+"""
 
 from __future__ import annotations
 

@@ -7,16 +7,50 @@ The Dalla Man 2007 model's secretion is multiplied by a relative beta-cell funct
   steadily after diagnosis, from about 50 % of normal at diagnosis [2]_ to about 28 % after 6 years
   [3]_, whatever the treatment. An exponential fit gives ln(50/28)/6 = 0.097 per year (derived).
 * **Glucotoxicity** (weeks, reversible): sustained hyperglycaemia suppresses secretion and
-  normalising glucose restores it, which is why short intensive insulin therapy at diagnosis
-  brings remissions (Kramer 2013 meta-analysis: 66 / 59 / 46 % at 3 / 6 / 12 months [4]_). Here:
-  a 1-day running mean of plasma glucose ``G_bar`` drives the glucotoxic factor ``phi_g`` towards
-  ``phi_inf(G_bar) = 1 - g_max (G_bar - G_thr)+^n / ((G_bar - G_thr)+^n + G_50^n)`` with a slower
-  time constant for suppression than for recovery.
+  normalising glucose restores it, which is why 2-3 weeks of intensive insulin therapy (IIT) at
+  diagnosis bring drug-free remissions (Kramer 2013 meta-analysis: 66.2 / 58.9 / 46.3 % at
+  3 / 6 / 12 months [4]_). Here a 1-day running mean of plasma glucose ``G_bar`` drives the
+  glucotoxic factor ``phi_g`` towards
+  ``phi_inf(G_bar) = 1 - g_max (G_bar - G_thr)+^n / ((G_bar - G_thr)+^n + G_50^n)``, with one time
+  constant while suppression deepens and a shorter one while it lifts.
 
-Every glucotoxicity number below is a t2pump assumption (docs/research_t2d_model.md 5.5): no
-published parameter set was found (Ha, Satin & Sherman 2016; De Gaetano DPM15: abstracts only).
-They are placeholders to be calibrated on the Kramer 2013 remission rates (with diet-only follow-up)
-and validated on Weng 2008; :attr:`Glucotoxicity.calibrated` says so.
+Glucotoxicity parameters and where each comes from (docs/research_t2d_model.md 5.5; tags as in
+the research notes: [V] read in a source, [C] calibrated, [S] chosen in a structural screen on the
+calibration data, [A] assumption):
+
+============================  ========  ==================================================
+parameter                     value     source
+============================  ========  ==================================================
+threshold G_thr               126 mg/dL [A] the diabetic fasting threshold, on the 1-day mean
+half-effect G_50 above it     40 mg/dL  [S] screen of G_50 and n on the calibration data
+Hill n                        2         [S]
+max suppression g_max         0.83      [C] Kramer 2013 remission at 3, 6, 12 months [4]_
+onset time constant           21 days   [C] same fit; weakly identified (30, 45 days fit too)
+recovery time constant        10 days   [A] consistent with [5]_ [6]_: first-phase secretion
+                                        back after 7 days, and after 2 weeks, of
+                                        near-normoglycaemia
+running-mean window           1 day     [A]
+============================  ========  ==================================================
+
+Calibration (scripts/calibrate_glucotoxicity.py; docs/research_t2d_model.md 5.5): the
+``new_onset_severe`` cohort drawn with these values as defaults, each patient starting at the
+glucotoxic steady state of its own untreated mean glucose; CSII from the starting settings titrated
+daily for 18 days (Weng 2008's mean 4 days to target plus 2 weeks [6]_); then diet only for 12
+months with UKPDS progression; remission = every monthly fasting plasma glucose (median of a week's
+pre-breakfast values) below 7.0 mmol/L. ``g_max`` and the onset time constant were fitted on 200
+patients (grid 0.82-0.85 x 21-45 days); :data:`CALIBRATION` holds the target, the fit and the
+check on 400 other patients. The shape (G_50, n) was chosen in a coarse screen on the same data
+(100-patient simulations, G_50 in {20, 30, 40, 60} mg/dL, n in {2, 3, 4}): steeper switches (n >= 3
+or G_50 <= 30) keep nearly every remission from 3 to 12 months, a flatter one (G_50 = 60) gave few
+remissions at any depth tried. A published analogue is the human model
+of Ha, Satin & Sherman 2016 [7]_, whose beta-cell function switches off above about 150 mg/dL with
+a 250-day time constant; its numbers are not transferable (no meals, another secretion model).
+Depth and recovery agree with what IIT does to secretion: HOMA-B 2.5-3.2 times higher after 2 weeks
+of CSII in 160 patients with HbA1c 11 % [8]_; here the median factor rises from 0.24 to 0.75 (x 3.2).
+
+:attr:`Glucotoxicity.calibrated` is True for these defaults only. The cohorts split their
+calibrated secretion into chronic and glucotoxic parts with these defaults
+(:func:`t2pump.cohort.glucotoxicity_from_hba1c`), so their fasting offsets depend on them.
 
 References
 ----------
@@ -27,6 +61,20 @@ References
 .. [3] 28 % after 6 years: secondary review citing UKPDS 16 (not the paper itself) [M].
 .. [4] Kramer CK, Zinman B, Retnakaran R. Short-term intensive insulin therapy in type 2 diabetes
    mellitus: a systematic review and meta-analysis. Lancet Diabetes Endocrinol 2013;1:28-34.
+   doi:10.1016/S2213-8587(13)70006-8 (abstract: 292/441, 222/377, 229/495 in remission).
+.. [5] Liu L, Yang S, Liu J, et al. Fasting plasma glucose indicates reversibility of the acute
+   insulin response after short-term intensive insulin therapy in patients with various duration
+   of type 2 diabetes. J Diabetes Res 2018;2018:9423965 (PMC6276474): AIR -16.7 -> 178.7
+   pmol/L min after 7 days of CSII.
+.. [6] Weng J, Li Y, Xu W, et al. Effect of intensive insulin therapy on beta-cell function and
+   glycaemic control in patients with newly diagnosed type 2 diabetes. Lancet 2008;371:1753-1760
+   (abstract); Li Y, Xu W, Liao Z, et al. Diabetes Care 2004;27:2597-2602 (abstract).
+.. [7] Ha J, Satin LS, Sherman AS. Mathematical model of the pathogenesis, prevention and
+   reversal of type 2 diabetes. Endocrinology 2016;157:624-635; XPP code ``human.ode``
+   (artielbm/artielbm.github.io, Models/Pathogenesis): tau_sigma = 249.9 days, sigma_MI switch at
+   M(G - 75) = 0.2.
+.. [8] Diabetes 2018;67(Suppl 1):1045-P (abstract; authors not read): HOMA-B 15.3 ->
+   38.5 (no remission) and 21.5 -> 67.6 (remission < 1 year) after 2-week CSII.
 """
 
 from __future__ import annotations
@@ -42,6 +90,7 @@ from t2pump.errors import check_range
 from t2pump.physiology.elementwise import select
 
 __all__ = [
+    "CALIBRATION",
     "GLUCOTOXICITY_PARAMS",
     "UKPDS_DECLINE_PER_YEAR",
     "Glucotoxicity",
@@ -54,6 +103,14 @@ FloatArray = NDArray[np.float64]
 
 UKPDS_DECLINE_PER_YEAR = math.log(50.0 / 28.0) / 6.0  # [1]-[3], derived: 0.0966 per year
 _MIN_PER_DAY = 1440.0
+
+# The calibration of the Glucotoxicity defaults (scripts/calibrate_glucotoxicity.py, module notes):
+# proportion in drug-free remission, months after stopping 18 days of titrated CSII -> value.
+CALIBRATION: dict[str, dict[int, float]] = {
+    "kramer_2013": {3: 292 / 441, 6: 222 / 377, 12: 229 / 495},  # [4], the target
+    "fit_200_patients_seed_1": {3: 0.620, 6: 0.585, 12: 0.470},  # g_max, onset fitted here
+    "check_400_patients_seed_2": {3: 0.635, 6: 0.620, 12: 0.490},  # other patients: within 2 SE
+}
 
 
 def beta_cell_after(
@@ -69,16 +126,16 @@ def beta_cell_after(
 
 @dataclass(frozen=True, slots=True)
 class Glucotoxicity:
-    """Reversible suppression of secretion by sustained hyperglycaemia (all values t2pump assumptions)."""
+    """Reversible suppression of secretion by sustained hyperglycaemia; the defaults are calibrated
+    on Kramer 2013 (module notes; ``calibrated`` is True for them and False for any other set)."""
 
     threshold_mgdl: float = 126.0  # G_thr: no suppression below the diabetic fasting threshold [A]
-    half_effect_mgdl: float = 100.0  # G_50 above the threshold [A]
-    hill: float = 2.0  # n [A]
-    max_suppression: float = 0.6  # g_max [A]
-    onset_days: float = 21.0  # tau when suppression deepens (2-4 weeks) [A]
-    recovery_days: float = 10.0  # tau when it lifts (1-2 weeks) [A]
+    half_effect_mgdl: float = 40.0  # G_50 above the threshold [S]
+    hill: float = 2.0  # n [S]
+    max_suppression: float = 0.83  # g_max [C] Kramer 2013 remission (CALIBRATION)
+    onset_days: float = 21.0  # tau while suppression deepens [C], weakly identified
+    recovery_days: float = 10.0  # tau while it lifts [A]: AIR back within 1-2 weeks [5] [6]
     mean_glucose_days: float = 1.0  # running-mean window of G_bar [A]
-    calibrated: bool = False  # not yet calibrated on Kramer 2013
 
     def __post_init__(self) -> None:
         check_range("glucotoxicity.threshold_mgdl", self.threshold_mgdl, 70.0, 300.0, "mg/dL")
@@ -87,6 +144,12 @@ class Glucotoxicity:
         check_range("glucotoxicity.max_suppression", self.max_suppression, 0.0, 0.95)
         for name in ("onset_days", "recovery_days", "mean_glucose_days"):
             check_range(f"glucotoxicity.{name}", getattr(self, name), 0.01, 365.0, "days")
+
+    @property
+    def calibrated(self) -> bool:
+        """True for the calibrated defaults only (any other value is not what :data:`CALIBRATION`
+        measured)."""
+        return self == Glucotoxicity()
 
     def as_array(self) -> FloatArray:
         """The parameters in :data:`GLUCOTOXICITY_PARAMS` order, times in minutes (for the kernel)."""

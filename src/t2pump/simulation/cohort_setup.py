@@ -7,9 +7,9 @@ Reversible glucotoxicity (``prepare_cohort_run(..., glucotoxicity=...)``): the c
 secretion factor (:attr:`t2pump.cohort.Cohort.beta_cell_function`) is split into a chronic part,
 fixed, and a glucotoxic part carried as model states (mean glucose ``g_bar``, factor ``phi_g``,
 :class:`t2pump.physiology.progression.Glucotoxicity`). The run starts from the cohort's baseline
-steady state (under its own basal insulin, none if insulin-naive) with ``g_bar`` at the eAG of the
-patient's HbA1c and ``phi_g`` at that mean glucose's steady factor, so a patient left as drawn stays
-where the cohort calibration put it (:func:`glucotoxic_baseline`).
+steady state (under its own basal insulin, none if insulin-naive) with ``g_bar`` at the patient's
+own baseline mean glucose and ``phi_g`` at that mean glucose's steady factor, so a patient left as
+drawn stays where the cohort calibration put it (:func:`glucotoxic_baseline`).
 
 Protocols of several phases (intensive insulin, then diet only, ...) continue a run from its final
 state with another therapy (:func:`continue_cohort_run`); behaviour and day-to-day insulin
@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from t2pump.behaviour import draw_days, to_minute_grid
-from t2pump.cohort import Cohort, draw_cohort, estimated_average_glucose
+from t2pump.cohort import Cohort, draw_cohort
 from t2pump.devices.cgm import DEXCOM_G6, CgmErrors, seeds_for, sensor_errors
 from t2pump.devices.envelope import get_envelope
 from t2pump.devices.pen import get_pen
@@ -91,7 +91,7 @@ class StreamedBehaviour:
 
     def take(self, indices: NDArray[np.intp]) -> StreamedBehaviour:
         """The behaviour of the patients at ``indices`` (drawn for them only)."""
-        return StreamedBehaviour(self.cohort.take(indices), self.days)
+        return StreamedBehaviour(self.cohort.take(indices), self.days, self.first_day)
 
     def window(self, day: int) -> CohortInputs:
         c = self.cohort
@@ -141,34 +141,54 @@ class CohortRun:
         )
 
 
+BASELINE_DAYS = 7  # static run whose mean glucose (days 1 on) sets each patient's glucotoxic split
+
+
+def _static_model(cohort: Cohort, names: tuple[str, ...] | list[str]) -> DallaMan2007:
+    """The cohort's patients with their calibrated (fixed) secretion factor."""
+    return DallaMan2007.build(
+        list(names),
+        cohort.weight_kg,
+        cohort.insulin_sensitivity_rel,
+        cohort.beta_cell_function,
+        age_y=cohort.age_y,
+    )
+
+
 def glucotoxic_baseline(
-    cohort: Cohort, glucotoxicity: Glucotoxicity
+    cohort: Cohort, glucotoxicity: Glucotoxicity, days: int = BASELINE_DAYS
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """(chronic beta-cell factor, initial glucotoxic factor, initial mean glucose [mg/dL]) per patient.
 
     The cohort's calibrated secretion factor ``beta_cell_function`` (chronic x glucotoxic, the
-    product its fasting glucose and HbA1c were solved with) is split with *this* glucotoxicity: the
-    glucotoxic factor is its steady factor at the eAG of the patient's HbA1c (ADAG), the chronic
-    factor the rest. The product, hence the baseline physiology, does not depend on ``glucotoxicity``.
+    product its fasting glucose and HbA1c were solved with) is split with *this* glucotoxicity at the
+    patient's own baseline: the mean plasma glucose of ``days`` days (the first dropped) as drawn,
+    secretion fixed, on its own basal insulin (the cohort's MDI starting settings when it is on
+    insulin, none when insulin-naive), with its behaviour and day-to-day sensitivity. The glucotoxic
+    factor is the steady factor of that mean, the chronic factor the rest; so each patient starts
+    at a fixed point of the glucotoxic dynamics and, left as drawn, stays where the cohort
+    calibration put it. (The eAG of the drawn HbA1c, which the cohort's own split uses, matches
+    the simulated mean only on average over the cohort; a patient whose own mean is lower would
+    start over-suppressed and recover without any treatment.) The product, hence the baseline
+    physiology, does not depend on ``glucotoxicity``.
     """
-    mean = estimated_average_glucose(cohort.hba1c_percent)
+    check_range("days", days, 2, 60, "days")
+    static = _static_model(cohort, [str(i) for i in range(cohort.n_patients)])
+    on_insulin = bool(np.any(cohort.tdd_u_per_day > 0))
+    therapy = starting_therapy(cohort, Arm.MDI if on_insulin else Arm.NONE)
+    trace = simulate_cohort(
+        static, therapy, StreamedBehaviour(cohort, days), sensitivity=SensitivityVariation()
+    )
+    after_day_0 = trace.t_min > MIN_PER_DAY
+    mean = np.asarray(trace.signals["bg_plasma"][:, after_day_0].mean(axis=1), dtype=np.float64)
     factor = glucotoxicity.steady_factor(mean)
     chronic = np.asarray(cohort.beta_cell_function / factor, dtype=np.float64)
     return chronic, factor, mean
 
 
-def _baseline_state(cohort: Cohort, model: DallaMan2007, glucotoxicity: Glucotoxicity) -> FloatArray:
+def _baseline_state(cohort: Cohort, model: DallaMan2007, factor: FloatArray, mean: FloatArray) -> FloatArray:
     """The cohort's baseline steady state (its own basal insulin, as calibrated) with glucotoxic rows."""
-    _, factor, mean = glucotoxic_baseline(cohort, glucotoxicity)
-    static = DallaMan2007.build(
-        model.names,
-        model.body_weight_kg,
-        model.insulin_sensitivity,
-        cohort.beta_cell_function,
-        model.rapid_product,
-        model.basal_product,
-        age_y=cohort.age_y,
-    )
+    static = _static_model(cohort, model.names)
     x = static.steady_state(basal_u_per_min=BASAL_FRACTION * cohort.tdd_u_per_day / MIN_PER_DAY)
     return np.vstack([x, mean[None, :], factor[None, :]])
 
@@ -214,7 +234,7 @@ def prepare_cohort_run(
     n_min = int(days * MIN_PER_DAY)
     beta = cohort.beta_cell_function
     if glucotoxicity is not None:
-        beta = glucotoxic_baseline(cohort, glucotoxicity)[0]
+        beta, factor, mean = glucotoxic_baseline(cohort, glucotoxicity)
     model = DallaMan2007.build(
         list(cohort.patient_ids),
         cohort.weight_kg,
@@ -226,7 +246,7 @@ def prepare_cohort_run(
     therapy = starting_therapy(cohort, arm, pump_model)
     inputs = StreamedBehaviour(cohort, days)
     cgm = sensor_errors(n_min, seeds=seeds_for(seed, cohort.patient_index), sensor=DEXCOM_G6)
-    x0 = None if glucotoxicity is None else _baseline_state(cohort, model, glucotoxicity)
+    x0 = None if glucotoxicity is None else _baseline_state(cohort, model, factor, mean)
     return CohortRun(cohort, model, therapy, inputs, cgm, days, x0)
 
 
