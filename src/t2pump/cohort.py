@@ -28,7 +28,7 @@ Physiology factors: drawn priors, then calibrated on the patient's glycaemia and
   clipped to [0.02, 3]. That the reference group had 5 years of diabetes is [A].
 * ``glucotoxicity_rel`` (1 = none): the reversible glucotoxic loss of secretion at the steady
   state of the patient's mean glucose (:class:`t2pump.physiology.progression.Glucotoxicity`,
-  [A] values) with ``eAG = 28.7 HbA1c - 46.7`` mg/dL (ADAG [8]_).
+  calibrated on Kramer 2013 remission rates) with ``eAG = 28.7 HbA1c - 46.7`` mg/dL (ADAG [8]_).
 * ``insulin_sensitivity_rel`` (1 = the Dalla Man 2007 T2D reference) is *solved*, not drawn
   (:func:`calibrate_physiology`): the model's fasting steady state under the patient's basal
   insulin (half the daily dose as glargine; none if insulin-naive) must sit
@@ -326,7 +326,8 @@ COHORTS: Mapping[str, CohortSpec] = {
             Shape.LOGNORMAL,
             source="0.7-1.8 U/kg/day [2] [V]; mean about 1 [1] [S]; CV 0.9/1.2 = 0.75: Caen [3]",
         ),
-        fasting_below_mean_mgdl=40.0,  # [C] 300 patients x 7 days on MDI: mean CGM 215 vs eAG 214 mg/dL
+        # [C] re-solved with the calibrated glucotoxicity (scripts/calibrate_glucotoxicity.py): 40 before
+        fasting_below_mean_mgdl=34.0,
         male_fraction=0.55,
         male_fraction_source="[A] OpT2mise sex ratio not retrieved (about 55 % men recalled [R])",
         height_male_m=_EUROPE_HEIGHT_MALE,
@@ -347,7 +348,8 @@ COHORTS: Mapping[str, CohortSpec] = {
             0.125, 0.0, 0.0, 0.25, Shape.UNIFORM, source="newly diagnosed: 0-3 months [A]"
         ),
         tdd_u_per_kg_day=None,
-        fasting_below_mean_mgdl=82.0,  # [C] 300 patients x 7 days untreated: interpolated, 80 -> 277 vs 271
+        # [C] re-solved with the calibrated glucotoxicity (untreated mean CGM = eAG of 11 %): 82 before
+        fasting_below_mean_mgdl=60.8,
         male_fraction=0.6,
         male_fraction_source="[4] about 60 % men [R]",
         height_male_m=TruncatedDistribution(1.71, 0.07, 1.50, 1.95, source="[9] China men [R]; SD [A]"),
