@@ -451,14 +451,37 @@ def simulate_cohort(
             )
         signals = {k: np.concatenate([t.signals[k] for t in parts]) for k in parts[0].signals}
         return Trace(t_min=parts[0].t_min, patients=model.names, signals=signals, units=parts[0].units)
+    trace, _ = run_with_final_state(
+        model, therapy, inputs, x0, record_every_min, substeps, cgm, progress, sensitivity
+    )
+    return trace
+
+
+def run_with_final_state(
+    model: DallaMan2007,
+    therapy: CohortCsii | CohortMdi | None,
+    inputs: InputSource,
+    x0: FloatArray | None,
+    record_every_min: int,
+    substeps: int,
+    cgm: CgmErrors | None,
+    progress: Callable[[int], None] | None,
+    sensitivity: SensitivityVariation | None,
+    t0_min: float = 0.0,
+) -> tuple[Trace, FloatArray]:
+    """The cohort loop of :func:`simulate_cohort` over all patients at once (no blocks), returning
+    the trace (times offset by ``t0_min``) and the model's final state, so that a run can go on in
+    another phase (a change of therapy) from where it stopped."""
+    n_min = inputs.n_minutes
     loop = _CohortLoop(model, therapy, inputs, x0, record_every_min, cgm, sensitivity, substeps)
     for day in range(-(-n_min // _DAY)):
         done = loop.run_day(day)
         if progress is not None:
             progress(done)
-    t = (np.arange(n_min // record_every_min, dtype=np.float64) + 1.0) * record_every_min
+    t = (np.arange(n_min // record_every_min, dtype=np.float64) + 1.0) * record_every_min + t0_min
     units = dict(_SIGNALS) | ({"cgm": "mg/dL (NaN: warm-up or dropout)"} if cgm is not None else {})
-    return Trace(t_min=t, patients=model.names, signals=loop.rec, units=units)
+    final = np.array(loop.x[: loop.n_model_states], dtype=np.float64)
+    return Trace(t_min=t, patients=model.names, signals=loop.rec, units=units), final
 
 
 def _scaled(progress: Callable[[int], None], share: float) -> Callable[[int], None]:

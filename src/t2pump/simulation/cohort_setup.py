@@ -36,7 +36,7 @@ from t2pump.insulin.curves import CurveKind, Oref0Curve
 from t2pump.physiology.dalla_man_2007 import DallaMan2007
 from t2pump.physiology.progression import Glucotoxicity
 from t2pump.physiology.sensitivity_variation import SensitivityVariation
-from t2pump.simulation.cohort_run import _SIGNALS, T2D_SUBSTEPS, CohortInputs, _CohortLoop, simulate_cohort
+from t2pump.simulation.cohort_run import T2D_SUBSTEPS, CohortInputs, run_with_final_state, simulate_cohort
 from t2pump.simulation.engine import Trace
 from t2pump.therapy.cohort_therapy import CohortCsii, CohortMdi
 from t2pump.therapy.initial_settings import BASAL_FRACTION, starting_csii, starting_mdi, starting_tdd
@@ -292,15 +292,10 @@ def continue_cohort_run(
         )
     inputs = StreamedBehaviour(run.cohort, days, first_day)
     sensitivity = _SensitivityFromDay(first_day=first_day)
-    # simulate_cohort returns the trace only; the phase needs its final state as well, so this
-    # drives the cohort loop itself, day by day, as simulate_cohort does.
-    loop = _CohortLoop(model, therapy, inputs, x0, record_every_min, None, sensitivity, T2D_SUBSTEPS)
-    for day in range(days):
-        loop.run_day(day)
-    t = (np.arange(inputs.n_minutes // record_every_min, dtype=np.float64) + 1.0) * record_every_min
-    t += first_day * MIN_PER_DAY
-    trace = Trace(t_min=t, patients=model.names, signals=loop.rec, units=dict(_SIGNALS))
-    return trace, np.array(loop.x[: loop.n_model_states], dtype=np.float64)
+    return run_with_final_state(
+        model, therapy, inputs, x0, record_every_min, T2D_SUBSTEPS, None, None, sensitivity,
+        t0_min=first_day * MIN_PER_DAY,
+    )  # fmt: skip
 
 
 def summarise(trace: Trace, days: int) -> list[dict[str, object]]:
