@@ -133,12 +133,19 @@ def test_bolus_iob_at_the_records_is_the_curve_times_the_pen_doses() -> None:
     np.testing.assert_allclose(trace.signals["iob"], expected, atol=1e-12)
 
 
-def test_decision_rounds_take_each_patient_to_its_own_announcements_in_order() -> None:
-    announced = np.zeros((4, 20), dtype=bool)
+def test_decision_rounds_stop_a_block_at_each_announcement_of_any_of_its_patients() -> None:
+    """Blocks of 2 lanes here: patients 0-1 and 2-3 share their stops, in order, then the day's end."""
+    announced = np.zeros((5, 20), dtype=bool)
     announced[0, [3, 9]] = True
+    announced[1, [3]] = True
     announced[2, [0, 5, 19]] = True
-    rounds = np.array(_decision_rounds(announced, 20))
-    assert rounds.tolist() == [[3, 20, 0, 20], [9, 20, 5, 20], [20, 20, 19, 20], [20, 20, 20, 20]]
+    rounds = np.array(_decision_rounds(announced, 20, lanes=2))
+    assert rounds.tolist() == [
+        [3, 3, 0, 0, 20],
+        [9, 9, 5, 5, 20],
+        [20, 20, 19, 19, 20],
+        [20, 20, 20, 20, 20],
+    ]
 
 
 def test_paired_uniforms_are_the_diagonal_of_the_outer_form() -> None:

@@ -51,6 +51,7 @@ from t2pump.randomness import (
 from t2pump.simulation import kernel
 from t2pump.simulation.engine import SimulationError, Trace
 from t2pump.simulation.kernel import AUX_NAMES, N_KERNEL_STATES, REC_SNAPSHOTS, REC_SUMS
+from t2pump.simulation.lanes import LANES
 from t2pump.therapy.cohort_therapy import CohortCsii, CohortMdi
 from t2pump.therapy.limits import ClampCode
 from t2pump.units import MIN_PER_DAY, MIN_PER_H
@@ -268,7 +269,8 @@ class _CohortLoop:
         pos = np.zeros(n, dtype=np.int64)
         # each patient runs to its own next announcement, where its dose is decided
         treated = self.pump is not None or self.mdi is not None
-        for stop in _decision_rounds((win.announced_carbs_g > 0) & treated, length):
+        announced = (win.announced_carbs_g > 0) & treated
+        for stop in _decision_rounds(announced, length):
             advance(
                 self.x, self.aux, self.params, self.gtox, pos, stop, self.substeps, self.every,
                 self.cgm_period, EAT_RATE_G_PER_MIN, self.pulse_u, self.bolus_speed,
@@ -281,6 +283,7 @@ class _CohortLoop:
                     f"simulation blew up for patient {self.model.names[i]!r} at t = {t} min"
                 )
             due = np.flatnonzero(stop < length)
+            due = due[announced[due, stop[due]]]
             if due.size:
                 self._decide(win, day, due, stop[due], samples, bolus)
         self._record_day(day, length, rec_sum, rec_snap, samples, bolus)
@@ -386,16 +389,26 @@ def _exposure_factors(
     return lognormal_factor(z, np.full(z.shape, cv))
 
 
-def _decision_rounds(announced: NDArray[np.bool_], length: int) -> list[NDArray[np.int64]]:
-    """Each patient's announcement minutes, round by round: round r holds every patient's r-th
-    announcement (``length`` once a patient has no more), the last round all ``length``."""
+def _decision_rounds(
+    announced: NDArray[np.bool_], length: int, lanes: int = LANES
+) -> list[NDArray[np.int64]]:
+    """The kernel calls of a day, as each patient's stop minute per call.
+
+    Patients run in blocks of ``lanes`` (the kernel's SIMD lanes), and a block's patients share
+    their minute: each call takes a block to the next announcement minute of any of its patients
+    (``length`` once there is none). Patients announcing at that minute then get their dose; the
+    others simply go on at the next call. A patient's trajectory does not depend on the stops
+    (between decisions its minutes are the same whether run in one call or several)."""
     n = announced.shape[0]
+    n_blocks = -(-n // lanes)
     rows, cols = np.nonzero(announced)
-    counts = np.bincount(rows, minlength=n)
-    rank = np.arange(rows.size) - (np.cumsum(counts) - counts)[rows]
-    rounds = np.full((int(counts.max(initial=0)) + 1, n), length, dtype=np.int64)
-    rounds[rank, rows] = cols
-    return list(rounds)
+    key = np.unique((rows // lanes) * (length + 1) + cols)  # distinct (block, minute), sorted
+    blocks, minutes = key // (length + 1), key % (length + 1)
+    counts = np.bincount(blocks, minlength=n_blocks)
+    rank = np.arange(key.size) - (np.cumsum(counts) - counts)[blocks]
+    stops = np.full((int(counts.max(initial=0)) + 1, n_blocks), length, dtype=np.int64)
+    stops[rank, blocks] = minutes
+    return list(np.repeat(stops, lanes, axis=1)[:, :n])
 
 
 _SIGNALS = {
