@@ -1,24 +1,25 @@
-"""The compiled minute kernel: one patient's minutes, for every patient in parallel.
+"""The compiled minute kernel: blocks of patients on SIMD lanes, blocks in parallel.
 
 The cohort loop (:mod:`t2pump.simulation.cohort_run`) owns time: it prepares each day's inputs as
 arrays over patients, takes the therapy decisions (wizard doses through the limits) at the minutes
 they are due, and between decisions calls :func:`advance`, which runs the minutes for all patients.
-Inside, each patient's state stays in a few local arrays for the whole stretch, and the patients are
-spread over the cores (``numba.prange``). That removes what bounded the NumPy loop: about 60
-temporary arrays allocated per right-hand-side evaluation, i.e. per-call overhead, not arithmetic
-(benchmarks/README.md).
+Patients go in blocks of :data:`~t2pump.simulation.lanes.LANES` (spread over the cores with
+``numba.prange``); a block's states, parameters, inputs and RK4 stages live in one lane-major
+scratch array for the whole stretch, and the right-hand side runs over the lanes in a loop that LLVM
+compiles to SIMD arithmetic (:mod:`t2pump.simulation.lanes`; benchmarks/README.md).
 
 There is one definition of the model: :func:`t2pump.physiology.dalla_man_2007.rhs` (and the
 gastric-emptying and glucotoxicity functions it calls) is compiled here as it is, on one patient's
-scalars, the NumPy engine runs the very same function on whole rows, and a test checks the two agree.
-:func:`~t2pump.physiology.elementwise.select` gets its scalar form here. The per-minute bookkeeping
+lane of a block, the NumPy engine runs the very same function on whole rows, and a test checks the two
+agree. :func:`~t2pump.physiology.elementwise.select` and ``tanh`` get their scalar forms here (an
+LLVM select; exp in arithmetic, :func:`~t2pump.simulation.lanes.exp_arith`). The per-minute bookkeeping
 (eating at a finite rate and the meal size D of gastric emptying, the pump's basal pulses and bolus
 speed) follows :class:`~t2pump.physiology.dalla_man_2007.DallaManRun` and
 :class:`~t2pump.therapy.cohort_therapy.CohortCsii`; tests compare the kernel with them.
 
-GPU: the body of the ``prange`` loop is one patient's sequential work on scalars and small local
-arrays, the shape ``numba.cuda.jit`` (one thread per patient) or a JAX ``vmap`` over patients needs;
-the model function is not to change for that.
+GPU: the model function is elementwise and takes indexable arguments (NumPy rows, scalars, lane
+views), the shape ``numba.cuda.jit`` (one thread per patient, a lane view per thread) or a JAX
+``vmap`` over patients needs; it is not to change for that.
 """
 
 from __future__ import annotations
