@@ -21,6 +21,7 @@ from t2pump.simulation.cohort_run import (
 )
 from t2pump.simulation.cohort_setup import prepare_cohort_run
 from t2pump.simulation.engine import rk4_step
+from t2pump.therapy.cohort_therapy import CohortCsii
 
 assert kernel.N_KERNEL_STATES == 21
 
@@ -184,3 +185,51 @@ def test_a_cohort_run_in_blocks_of_patients_equals_the_run_in_one_block(
     assert blocked.patients == whole.patients
     for name, signal in whole.signals.items():
         np.testing.assert_array_equal(blocked.signals[name], signal, err_msg=name)
+
+
+def test_the_wizard_sees_the_bolus_on_board_of_the_minutes_before_its_decision(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The kernel's IOB ring against the definition: at a decision at minute m the wizard gets
+    sum over ages a = 1 ... 300 of the bolus delivered at minute m - a times the curve at a (pump
+    boluses go over several minutes; a snack 150 min after breakfast has IOB; two days)."""
+    model = _cohort(3)
+    cho = _meals(3, 2)
+    cho[:, [600, 2040]] = 30.0
+    seen: list[np.ndarray] = []
+    real = CohortCsii.meal_bolus
+
+    def spy(
+        self: CohortCsii, carbs: np.ndarray, glucose: np.ndarray, iob: np.ndarray, patients: object
+    ) -> object:
+        seen.append(iob.copy())
+        return real(self, carbs, glucose, iob, patients)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(CohortCsii, "meal_bolus", spy)
+    trace = simulate_cohort(model, _pump(model), CohortInputs(cho, cho.copy()), record_every_min=1)
+    delivered = trace.signals["insulin_bolus"]  # U in each minute
+    weights = CURVE.iob_fraction(np.arange(301, dtype=float))
+    minutes = [d * 1440 + m for d in range(2) for m in (450, 600, 750, 1170)]
+    assert len(seen) == len(minutes)
+    for m, iob in zip(minutes, seen, strict=True):
+        ages = np.arange(1, min(300, m) + 1)
+        expected = delivered[:, m - ages] @ weights[ages]
+        np.testing.assert_allclose(iob, expected, atol=1e-12)
+    assert np.all(seen[1] > 1.0)  # the snack's decision sees the breakfast bolus
+
+
+def test_the_kernel_refuses_a_block_whose_patients_are_not_at_the_same_minute(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    model = _cohort(3)
+    cho = _meals(3, 1)
+    real = cohort_run.advance
+
+    def skewed(*args: object) -> None:
+        stop = np.array(args[5]).copy()
+        stop[1] -= 1
+        real(*args[:5], stop, *args[6:])
+
+    monkeypatch.setattr(cohort_run, "advance", skewed)
+    with pytest.raises(ValueError, match="share their minute"):
+        simulate_cohort(model, _pump(model), CohortInputs(cho, cho.copy()))

@@ -85,3 +85,15 @@ def test_the_right_hand_side_over_lanes_compiles_to_packed_arithmetic() -> None:
         packed = len(re.findall(r"\bv?(?:mul|add|sub|div)pd\b", asm))
         scalar = len(re.findall(r"\bv?(?:mul|add|sub|div)sd\b", asm))
         assert packed > 100, (packed, scalar)
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="x86 assembly")
+def test_the_minute_bookkeeping_over_lanes_compiles_to_packed_arithmetic() -> None:
+    """Eating, pulses and bolus speed are selects, not branches: the same guard for them."""
+    s = np.zeros(kernel._N_ROWS * LANES)
+    s[kernel._R_P * LANES : kernel._R_U * LANES] = 1.0
+    kernel._begin_minute(s, 1.0, 0.025, 1.5)
+    (asm,) = kernel._begin_minute.inspect_asm().values()
+    packed = len(re.findall(r"\bv?(?:mul|add|sub|div|min)pd\b", asm))
+    scalar = len(re.findall(r"\bv?(?:mul|add|sub|div)sd\b", asm))
+    assert packed > 30, (packed, scalar)

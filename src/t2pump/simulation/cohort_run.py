@@ -50,7 +50,7 @@ from t2pump.randomness import (
 )
 from t2pump.simulation import kernel
 from t2pump.simulation.engine import SimulationError, Trace
-from t2pump.simulation.kernel import AUX_NAMES, N_KERNEL_STATES, REC_SNAPSHOTS, REC_SUMS
+from t2pump.simulation.kernel import AUX_NAMES, N_KERNEL_STATES, REC_NAMES
 from t2pump.simulation.lanes import LANES
 from t2pump.therapy.cohort_therapy import CohortCsii, CohortMdi
 from t2pump.therapy.limits import ClampCode
@@ -187,7 +187,7 @@ class _CohortLoop:
         else:
             curve = therapy.active_insulin
             self.iob_w = _iob_weights(curve.duration_min, curve.iob_fraction)
-        self.bolus_tail = np.zeros((n, self.iob_w.size - 1))  # bolus deliveries of the last minutes
+        self.iob_ring = np.zeros((n, self.iob_w.size))  # bolus IOB by minute (kernel.advance)
         x = self._basal_steady_state() if x0 is None else np.array(x0, dtype=np.float64, copy=True)
         self.n_model_states = x.shape[0]
         if x.shape[0] < N_KERNEL_STATES:  # glucotoxicity off: constant (g_bar, phi_g) rows
@@ -195,13 +195,15 @@ class _CohortLoop:
         self.x = np.ascontiguousarray(x)
         self.aux = np.zeros((len(AUX_NAMES), n))
         self.aux[_AUX_EXPOSURE] = 1.0
-        self.aux[AUX_NAMES.index("minutes_since_bolus")] = np.inf
         self.params = np.ascontiguousarray(model.params)
         self.gtox = model.glucotoxicity_params
         self.substeps = substeps
         self.every = record_every_min
         n_rec = n_min // record_every_min
-        self.rec = {k: np.zeros((n, n_rec)) for k in _SIGNALS}
+        self.rec_all = np.zeros((len(REC_NAMES), n, n_rec))  # the kernel's records (kernel.REC_NAMES)
+        self.rec = {
+            k: self.rec_all[REC_NAMES.index(k)] if k in REC_NAMES else np.zeros((n, n_rec)) for k in _SIGNALS
+        }
         self.fail = np.full(n, -1, dtype=np.int64)
         self.cgm = cgm
         self.cgm_period = record_every_min  # without a sensor, samples are only kept for the records
@@ -228,11 +230,19 @@ class _CohortLoop:
                 amplitudes, np.arange(_DAY, dtype=float)
             )
             self.si_day = self.sensitivity.day_factors(inputs.seeds, -(-n_min // _DAY))
+        self._init_day_inputs()
+
+    def _init_day_inputs(self) -> None:
+        """What the day's kernel inputs are made of: an input the same all day is one column
+        (kernel.advance); the sensitivity factors of a day go to a buffer reused every day."""
+        n = self.n
+        self.zeros_col, self.ones_col = np.zeros((n, 1)), np.ones((n, 1))
+        self.si_buffer = np.empty((n, _DAY)) if self.sensitivity is not None else self.ones_col
         if self.pump is not None:
-            self.basal_rate = np.ascontiguousarray(self.pump.basal_u_per_h[:, np.arange(_DAY) // 30])
+            self.basal_rate = np.ascontiguousarray(self.pump.basal_u_per_h)  # (n, segments of the day)
             self.pulse_u, self.bolus_speed = self.pump.basal_pulse_u, self.pump.bolus_speed_u_per_min
         else:
-            self.basal_rate = np.zeros((n, _DAY))
+            self.basal_rate = self.zeros_col
             self.pulse_u, self.bolus_speed = 1.0, math.inf
 
     def _basal_steady_state(self) -> FloatArray:
@@ -250,22 +260,22 @@ class _CohortLoop:
         win = self.source.window(day)
         n, length = self.n, win.n_minutes
         k0 = day * _DAY
-        carbs = np.ascontiguousarray(win.carbs_g, dtype=np.float64)
-        depot = self._basal_injections(win, length)
-        expo_basal = self._basal_exposure(k0, depot)
-        si = np.ones((n, length))
+        depot, expo_basal = self._basal_injections(win, length, k0)
+        si = self.ones_col
         if self.sensitivity is not None:
-            si = self.si_day[:, day][:, None] * self.si_circadian[:, :length]
-        bolus = np.zeros((n, length))
-        n_rec = length // self.every
-        rec_sum = np.zeros((len(REC_SUMS), n, n_rec))
-        rec_snap = np.zeros((len(REC_SNAPSHOTS), n, n_rec))
+            si = np.multiply(
+                self.si_day[:, day][:, None], self.si_circadian[:, :length], out=self.si_buffer[:, :length]
+            )
+        activity = self.zeros_col if win.activity_intensity is None else win.activity_intensity
+        # kernel.DAY_INPUTS, each with the minutes one column covers: 1 (by minute), the whole day
+        # (one column), or the pump program's segment
+        columns = (win.carbs_g, self.basal_rate, depot, expo_basal, si, activity)
+        day_inputs = tuple(np.ascontiguousarray(a, dtype=np.float64) for a in columns)
+        minutes = [1 if a.shape[1] > 1 else _DAY for a in columns]
+        minutes[1] = _DAY // self.basal_rate.shape[1]  # a day's program, also on a shorter last day
+        input_minutes = np.array(minutes, dtype=np.int64)
         samples = np.zeros((n, length // self.cgm_period + 1))
         samples[:, 0] = self.last_sample
-        activity = np.zeros((n, length)) if win.activity_intensity is None else win.activity_intensity
-        activity = np.ascontiguousarray(activity, dtype=np.float64)
-        day_arrays: tuple[FloatArray, ...] = (carbs, self.basal_rate[:, :length], depot, expo_basal, si)
-        day_arrays += (activity, bolus, self.bolus_tail, self.iob_w)
         pos = np.zeros(n, dtype=np.int64)
         # each block of patients runs to the next announcement of any of its patients (whose dose
         # is then decided); the others go on at the next call
@@ -274,8 +284,9 @@ class _CohortLoop:
         for stop in _decision_rounds(announced, length):
             advance(
                 self.x, self.aux, self.params, self.gtox, pos, stop, self.substeps, self.every,
-                self.cgm_period, EAT_RATE_G_PER_MIN, self.pulse_u, self.bolus_speed,
-                *day_arrays, rec_sum, rec_snap, samples, self.fail,
+                self.cgm_period, EAT_RATE_G_PER_MIN, self.pulse_u, self.bolus_speed, day_inputs,
+                input_minutes, self.iob_w, self.iob_ring, k0, self.rec_all, k0 // self.every, samples,
+                self.fail,
             )  # fmt: skip
             if np.any(self.fail >= 0):
                 i = int(np.argmax(self.fail >= 0))
@@ -286,21 +297,22 @@ class _CohortLoop:
             due = np.flatnonzero(stop < length)
             due = due[announced[due, stop[due]]]
             if due.size:
-                self._decide(win, day, due, stop[due], samples, bolus)
-        self._record_day(day, length, rec_sum, rec_snap, samples, bolus)
+                self._decide(win, day, due, stop[due], samples)
+        self._record_day(day, length, samples)
         return length
 
-    def _basal_injections(self, win: CohortInputs, length: int) -> FloatArray:
-        """MDI basal-depot doses of the day at their clock times, when taken [U] (zeros on a pump)."""
-        depot = np.zeros((self.n, length))
+    def _basal_injections(self, win: CohortInputs, length: int, k0: int) -> tuple[FloatArray, FloatArray]:
+        """MDI basal-depot doses of the day at their clock times, when taken [U], and their
+        exposure factors (a zero and a one column on a pump)."""
         if self.mdi is None:
-            return depot
+            return self.zeros_col, self.ones_col
+        depot = np.zeros((self.n, length))
         for j, clock in enumerate(self.mdi.basal_clock_min):
             if clock < length:
                 dose, _ = self.mdi.basal_injection(j)
                 taken = win.basal_taken[:, 0, j] if win.basal_taken is not None else True
                 depot[:, clock] = np.where(taken, dose, 0.0)
-        return depot
+        return depot, self._basal_exposure(k0, depot)
 
     def _basal_exposure(self, k0: int, depot: FloatArray) -> FloatArray:
         """Exposure factors of the day's basal injections (counter = absolute minute)."""
@@ -311,9 +323,8 @@ class _CohortLoop:
         return factors
 
     def _decide(
-        self, win: CohortInputs, day: int, idx: NDArray[np.intp], m: NDArray[np.int64], samples: FloatArray,
-        bolus: FloatArray,
-    ) -> None:  # fmt: skip
+        self, win: CohortInputs, day: int, idx: NDArray[np.intp], m: NDArray[np.int64], samples: FloatArray
+    ) -> None:
         """Meal-time doses of patients ``idx``, each announcing a meal at its minute ``m``: queued."""
         carbs = win.announced_carbs_g[idx, m]
         xi = self.x[:, idx]
@@ -324,17 +335,8 @@ class _CohortLoop:
             j = m // self.cgm_period
             value = self.cgm.readings_at(day * _DAY // self.cgm_period + j, samples[idx, j], idx)
             reading = np.where(np.isnan(value), xi[3] / self.params[VG, idx], value)
-        # IOB at the start of minute m: deliveries 1 ... L-1 minutes old (row-wise sums: a patient's
-        # value does not depend on who else is in the cohort)
-        lag = self.iob_w.size - 1
-        rows = idx[:, None]
-        cols = m[:, None] + np.arange(lag)[None, :]  # ages L-1 ... 1, in [tail | today] coordinates
-        window = np.where(
-            cols < lag,
-            self.bolus_tail[rows, np.minimum(cols, lag - 1)],
-            bolus[rows, np.maximum(cols - lag, 0)],
-        )
-        iob = np.sum(window * self.iob_w[1:][::-1], axis=1)
+        # bolus IOB at the start of minute m (deliveries 1 ... lag minutes old): the kernel's ring
+        iob = self.iob_ring[idx, (day * _DAY + m) % self.iob_ring.shape[1]]
         if self.pump is not None:
             dose, codes = self.pump.meal_bolus(carbs, reading, iob, idx)
         else:
@@ -347,26 +349,11 @@ class _CohortLoop:
         capped = (codes & ~int(ClampCode.ROUNDED)) != 0
         self.rec["bolus_capped"][idx, (day * _DAY + m) // self.every] += capped
 
-    def _record_day(
-        self,
-        day: int,
-        length: int,
-        rec_sum: FloatArray,
-        rec_snap: FloatArray,
-        samples: FloatArray,
-        bolus: FloatArray,
-    ) -> None:
-        r0 = day * _DAY // self.every
-        window = slice(r0, r0 + length // self.every)
-        for j, name in enumerate(REC_SUMS):
-            self.rec[name][:, window] = rec_sum[j]
-        for j, name in enumerate(REC_SNAPSHOTS):
-            self.rec[name][:, window] = rec_snap[j]
-        hist = np.concatenate([self.bolus_tail, bolus], axis=1)
-        lag = self.iob_w.size - 1
-        self.bolus_tail = hist[:, -lag:].copy()
+    def _record_day(self, day: int, length: int, samples: FloatArray) -> None:
+        """The day's sensor readings at the records; the last sample starts the next day."""
         self.last_sample = samples[:, -1].copy()
         if self.cgm is not None:
+            r0 = day * _DAY // self.every
             per = self.every // self.cgm_period
             first = day * _DAY // self.cgm_period + 1  # sample index of samples[:, 1]
             n_avail = min(samples.shape[1] - 1, self.cgm.t_min.size - first)

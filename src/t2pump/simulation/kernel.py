@@ -12,10 +12,17 @@ There is one definition of the model: :func:`t2pump.physiology.dalla_man_2007.rh
 gastric-emptying and glucotoxicity functions it calls) is compiled here as it is, on one patient's
 lane of a block, the NumPy engine runs the very same function on whole rows, and a test checks the two
 agree. :func:`~t2pump.physiology.elementwise.select` and ``tanh`` get their scalar forms here (an
-LLVM select; exp in arithmetic, :func:`~t2pump.simulation.lanes.exp_arith`). The per-minute bookkeeping
-(eating at a finite rate and the meal size D of gastric emptying, the pump's basal pulses and bolus
-speed) follows :class:`~t2pump.physiology.dalla_man_2007.DallaManRun` and
-:class:`~t2pump.therapy.cohort_therapy.CohortCsii`; tests compare the kernel with them.
+LLVM select; exp in arithmetic, :func:`~t2pump.simulation.lanes.exp_arith`). The integrator is
+compiled with fused multiply-adds (``fastmath={"contract"}``, nothing else): the kernel and the NumPy
+engine then differ in the last bits (about 1e-13 mg/dL over days), and tests compare them to 1e-11.
+
+The per-minute bookkeeping (:func:`_begin_minute`: eating at a finite rate and the meal size D of
+gastric emptying, the pump's basal pulses and bolus speed, the record period's sums) follows
+:class:`~t2pump.physiology.dalla_man_2007.DallaManRun` and
+:class:`~t2pump.therapy.cohort_therapy.CohortCsii` with selects instead of branches, so it runs on
+the lanes too; tests compare the kernel with them. Bolus insulin on board is a ring over the next
+minutes: each delivered chunk adds its curve once, and records and the wizard read one slot, instead
+of summing the last 300 minutes of deliveries at every record.
 
 GPU: the model function is elementwise and takes indexable arguments (NumPy rows, scalars, lane
 views), the shape ``numba.cuda.jit`` (one thread per patient, a lane view per thread) or a JAX
@@ -54,7 +61,9 @@ from t2pump.units import PMOL_PER_U
 
 __all__ = [
     "AUX_NAMES",
+    "DAY_INPUTS",
     "N_KERNEL_STATES",
+    "REC_NAMES",
     "REC_SNAPSHOTS",
     "REC_SUMS",
     "advance",
@@ -137,12 +146,18 @@ N_KERNEL_STATES = 21  # the model's 19 states + (g_bar, phi_g), constant when gl
 # Per-patient bookkeeping carried between calls, rows of ``aux``.
 AUX_NAMES = (
     "planned_g", "last_eaten_g", "meal_start_qsto_mg", "meal_eaten_g", "bolus_queue_u", "basal_acc_u",
-    "bolus_exposure", "minutes_since_bolus", "open_basal_u", "open_bolus_u", "open_carbs_g",
+    "bolus_exposure", "open_basal_u", "open_bolus_u", "open_carbs_g",
 )  # fmt: skip
-_PLANNED, _LAST, _MEAL_START, _MEAL_EATEN, _QUEUE, _BASAL_ACC, _BOLUS_EXPOSURE, _SINCE_BOLUS = range(8)
-_OPEN_SUMS = 8  # REC_SUMS of the record period in progress (rows 8-10), added to rec_sum at its end
+_PLANNED, _LAST, _MEAL_START, _MEAL_EATEN, _QUEUE, _BASAL_ACC, _EXPOSURE = range(7)
+_OPEN_SUMS = 7  # REC_SUMS of the record period in progress (rows 7-9), recorded at its end
+_N_AUX = len(AUX_NAMES)
 REC_SUMS = ("insulin_basal", "insulin_bolus", "carbs")  # summed over each record period
 REC_SNAPSHOTS = ("bg_plasma", "g_sub", "secretion", "iob")  # at the end of each record period
+REC_NAMES = REC_SUMS + REC_SNAPSHOTS  # rows of ``advance``'s ``rec``
+# The day's inputs of each minute, rows of the kernel's input copy.
+DAY_INPUTS = ("carbs_g", "basal_u_per_h", "depot_u", "depot_exposure", "si_factor", "activity")
+_IN_CARBS, _IN_BASAL, _IN_DEPOT, _IN_EXPO, _IN_SI, _IN_ACTIVITY = range(6)
+_N_IN = len(DAY_INPUTS)
 _PULSE_EPS = 1e-9  # as CohortCsii's pulse arithmetic: floor(acc / pulse + eps)
 _MIN_PER_H = 60.0
 
@@ -151,12 +166,15 @@ _MIN_PER_H = 60.0
 _NS = N_KERNEL_STATES
 _R_X, _R_XT, _R_K1, _R_K2, _R_K3, _R_K4 = (r * _NS for r in range(6))  # state, stage input, stages
 _R_P = 6 * _NS  # parameters (N_PARAMS rows)
-_R_U = _R_P + N_PARAMS  # inputs of the current minute (N_INPUTS rows)
-_R_ACT = _R_U + N_INPUTS  # 1.0 where the lane's patient runs this minute, else 0.0
-_N_ROWS = _R_ACT + 1
+_R_U = _R_P + N_PARAMS  # the model's inputs of the current minute (N_INPUTS rows)
+_R_ACT = _R_U + N_INPUTS  # 1.0 where the lane's patient runs, else 0.0
+_R_AUX = _R_ACT + 1  # the bookkeeping (AUX_NAMES rows)
+_R_IN = _R_AUX + _N_AUX  # the day's inputs of the current minute (DAY_INPUTS rows)
+_R_CHUNK = _R_IN + _N_IN  # bolus delivered in the current minute [U]
+_N_ROWS = _R_CHUNK + 1
 
 
-@njit(error_model="numpy")
+@njit(error_model="numpy", fastmath={"contract"})
 def _stage(s: Any, gtox: Any, x_row: int, k_row: int) -> None:
     """k = rhs(x) for every lane: the loop LLVM vectorises over patients (simulation.lanes).
 
@@ -183,17 +201,18 @@ def _stage(s: Any, gtox: Any, x_row: int, k_row: int) -> None:
             )
 
 
-@njit(error_model="numpy")
+@njit(error_model="numpy", fastmath={"contract"})
 def _stage_input(s: Any, k_row: int, h: float) -> None:
     """Stage input x + h k for every state and lane."""
     for q in range(_NS * LANES):
         s[_R_XT * LANES + q] = s[_R_X * LANES + q] + h * s[k_row * LANES + q]
 
 
-@njit(error_model="numpy")
+@njit(error_model="numpy", fastmath={"contract"})
 def _rk4(s: Any, gtox: Any, dt: float) -> None:
     """One classical RK4 step for the active lanes, the arithmetic of
-    :func:`t2pump.simulation.engine.rk4_step`; inactive lanes keep their state."""
+    :func:`t2pump.simulation.engine.rk4_step` (with fused multiply-adds); inactive lanes keep their
+    state."""
     _stage(s, gtox, _R_X, _R_K1)
     _stage_input(s, _R_K1, 0.5 * dt)
     _stage(s, gtox, _R_XT, _R_K2)
@@ -211,13 +230,56 @@ def _rk4(s: Any, gtox: Any, dt: float) -> None:
             s[_R_X * LANES + q] = lanes.select(s[_R_ACT * LANES + j] > 0.0, new, x)
 
 
+@njit(error_model="numpy")
+def _begin_minute(s: Any, eat_rate: float, pulse_u: float, bolus_speed: float) -> None:
+    """The minute's bookkeeping for every lane, from the day's inputs (rows ``_R_IN``) to the
+    model's inputs (rows ``_R_U``), without a branch (so that it runs on SIMD lanes too):
+
+    * eating at a finite rate; D of gastric emptying is the meal's stomach content when it started
+      plus what has been eaten of it (:class:`~t2pump.physiology.dalla_man_2007.DallaManRun`);
+    * the pump's basal in whole pulses and its bolus at the pump's speed (a pen dose, at infinite
+      speed, in its minute): :class:`~t2pump.therapy.cohort_therapy.CohortCsii`'s arithmetic;
+    * the open record period's sums.
+    """
+    for j in range(LANES):
+        v = lane_view(s, j)
+        cho, depot = v[_R_IN + _IN_CARBS], v[_R_IN + _IN_DEPOT]
+        planned = v[_R_AUX + _PLANNED] + cho
+        to_eat = lanes.select(planned < eat_rate, planned, eat_rate)  # min(eat_rate, planned)
+        v[_R_AUX + _PLANNED] = planned - to_eat
+        # a meal starts where eating starts: D restarts from the stomach's content
+        starts_now = v[_R_AUX + _LAST] <= 0.0
+        eating = to_eat > 0.0
+        start, eaten = v[_R_AUX + _MEAL_START], v[_R_AUX + _MEAL_EATEN]
+        start = lanes.select(eating, lanes.select(starts_now, v[_R_X] + v[_R_X + 1], start), start)
+        eaten = lanes.select(eating, lanes.select(starts_now, 0.0, eaten), eaten) + to_eat
+        v[_R_AUX + _MEAL_START], v[_R_AUX + _MEAL_EATEN], v[_R_AUX + _LAST] = start, eaten, to_eat
+        acc = v[_R_AUX + _BASAL_ACC] + v[_R_IN + _IN_BASAL] / _MIN_PER_H
+        basal_u = np.floor(acc / pulse_u + _PULSE_EPS) * pulse_u
+        v[_R_AUX + _BASAL_ACC] = acc - basal_u
+        queue = v[_R_AUX + _QUEUE]
+        chunk = lanes.select(bolus_speed < queue, bolus_speed, queue)  # min(queue, bolus_speed)
+        v[_R_AUX + _QUEUE] = queue - chunk
+        v[_R_CHUNK] = chunk
+        bw = v[_R_P + BW]
+        v[_R_U + U_CHO] = to_eat * 1000.0
+        v[_R_U + U_RAPID] = (basal_u + chunk * v[_R_AUX + _EXPOSURE]) * PMOL_PER_U / bw
+        v[_R_U + U_BASAL] = depot * v[_R_IN + _IN_EXPO] * PMOL_PER_U / bw
+        v[_R_U + U_MEAL_D] = start + eaten * 1000.0
+        v[_R_U + U_SI] = v[_R_IN + _IN_SI]
+        v[_R_U + U_ACTIVITY] = v[_R_IN + _IN_ACTIVITY]
+        v[_R_AUX + _OPEN_SUMS] = v[_R_AUX + _OPEN_SUMS] + basal_u + depot
+        v[_R_AUX + _OPEN_SUMS + 1] = v[_R_AUX + _OPEN_SUMS + 1] + chunk
+        v[_R_AUX + _OPEN_SUMS + 2] = v[_R_AUX + _OPEN_SUMS + 2] + cho
+
+
 @njit(parallel=True, cache=True, error_model="numpy")
 def advance(  # noqa: PLR0912, PLR0915 - a block's minutes in one compiled loop body
     x: Any,  # (N_KERNEL_STATES, n) state, updated in place
     aux: Any,  # (len(AUX_NAMES), n) bookkeeping, updated in place
     p: Any,  # (N_PARAMS, n) DallaMan2007.params
     gtox: Any,  # Glucotoxicity.as_array() or empty
-    pos: Any,  # (n,) int64: each patient's next minute (index into the day's arrays), advanced
+    pos: Any,  # (n,) int64: each patient's next minute of the day, advanced
     stop: Any,  # (n,) int64: each patient stops before this minute
     substeps: int,
     every: int,  # record period [min]
@@ -225,43 +287,53 @@ def advance(  # noqa: PLR0912, PLR0915 - a block's minutes in one compiled loop 
     eat_rate: float,  # [g/min]
     pulse_u: float,  # pump basal pulse [U] (any positive value when there is no pump)
     bolus_speed: float,  # [U/min] (inf: a pen dose is given in its minute)
-    carbs: Any,  # (n, L) carbohydrate taken [g per minute]
-    basal_rate: Any,  # (n, L) programmed basal [U/h]
-    depot_u: Any,  # (n, L) basal-depot injections [U]
-    expo_basal: Any,  # (n, L) within-patient exposure factors of basal-depot injections
-    si: Any,  # (n, L) insulin-action factor
-    activity: Any,  # (n, L) physical activity [fraction of VO2max]
-    bolus_out: Any,  # (n, L) bolus insulin delivered [U], written
-    bolus_tail: Any,  # (n, lag) bolus delivered in the lag minutes before the day [U]
+    day_inputs: Any,  # tuple of the DAY_INPUTS, each (n, columns): column c holds minutes
+    input_minutes: Any,  # (len(DAY_INPUTS),) int64: c * input_minutes[k] ... of the day (1: by minute)
     iob_w: Any,  # (lag + 1,) IOB fraction of a delivery 0 ... lag minutes old
-    rec_sum: Any,  # (3, n, L // every), REC_SUMS, added to
-    rec_snap: Any,  # (4, n, L // every), REC_SNAPSHOTS, written
+    iob_ring: Any,  # (n, lag + 1) bolus IOB [U] by minute of the run modulo lag + 1, updated
+    k0: int,  # minute of the run at the day's minute 0
+    rec: Any,  # (len(REC_NAMES), n, records of the run): REC_NAMES, written
+    r0: int,  # record of the run at the day's first record
     samples: Any,  # (n, L // cgm_period + 1) interstitial glucose at the CGM sample times, written
     fail: Any,  # (n,) int64: minute + 1 of a blow-up, -1 if none
 ) -> None:
     """Run minutes ``pos[i] <= m < stop[i]`` of the day for every patient ``i`` (module docstring).
 
-    Patients are independent between decisions, so each runs to its own next decision minute: a
-    block of LANES patients steps until its last patient is done, each lane on its own minute
-    (``pos[i] + t``) and frozen once its stretch ends. A patient's arithmetic is the same in any
-    lane and any block (no value crosses lanes), so results do not depend on the cohort's size.
+    Patients are independent between decisions. A block of LANES patients runs its minutes
+    together: all its running patients must be at the same minute with the same stop
+    (``cohort_run._decision_rounds``), otherwise ValueError. A patient's arithmetic is the same in
+    any lane and any block (no value crosses lanes), so results do not depend on the cohort's
+    size or on how a day is split into calls.
+
+    Bolus insulin on board: each minute's delivered bolus is added, times the curve, to the
+    ``iob_ring`` slots of the minutes it will be on board (``lag + 1`` of them, the ring's size); a
+    slot is read at its minute (the record's IOB; the wizard's IOB is the slot of the decision
+    minute before that minute's delivery) and cleared when the minute ends.
     """
     n = x.shape[1]
     ns = x.shape[0]
     dt = 1.0 / substeps
     lag = iob_w.shape[0] - 1
+    ring = iob_ring.shape[1]
     n_blocks = (n + LANES - 1) // LANES
+    mismatch = np.zeros(n_blocks, dtype=np.bool_)
     for b in prange(n_blocks):
         i0 = b * LANES
         width = min(LANES, n - i0)
-        running = np.zeros(width, dtype=np.bool_)
-        steps = 0
+        running = np.zeros(LANES, dtype=np.bool_)
+        m0, m1 = -1, -1
         for j in range(width):
-            running[j] = fail[i0 + j] < 0 and pos[i0 + j] < stop[i0 + j]
-            if running[j]:
-                steps = max(steps, stop[i0 + j] - pos[i0 + j])
-        if steps == 0:
+            i = i0 + j
+            if fail[i] < 0 and pos[i] < stop[i]:
+                running[j] = True
+                if m0 < 0:
+                    m0, m1 = pos[i], stop[i]
+                elif pos[i] != m0 or stop[i] != m1:
+                    mismatch[b] = True
+        if m0 < 0 or mismatch[b]:
             continue
+        steps = m1 - m0
+        touched = running.copy()
         s = np.zeros(_N_ROWS * LANES)
         for j in range(LANES):  # lanes past the cohort's end repeat its first patient, never active
             i = i0 + j if j < width else i0
@@ -269,90 +341,42 @@ def advance(  # noqa: PLR0912, PLR0915 - a block's minutes in one compiled loop 
                 s[(_R_X + r) * LANES + j] = x[r, i]
             for r in range(p.shape[0]):
                 s[(_R_P + r) * LANES + j] = p[r, i]
-        lane_aux = aux[:, i0 : i0 + width].copy()
-        planned, last = lane_aux[_PLANNED], lane_aux[_LAST]
-        meal_start, meal_eaten = lane_aux[_MEAL_START], lane_aux[_MEAL_EATEN]
-        queue, acc = lane_aux[_QUEUE], lane_aux[_BASAL_ACC]
-        bolus_exposure, since_bolus = lane_aux[_BOLUS_EXPOSURE], lane_aux[_SINCE_BOLUS]
-        touched = running.copy()
-        # record period and CGM sample of each lane's minute, counted down (no division per minute)
-        rec_r, rec_left = np.empty(width, dtype=np.int64), np.empty(width, dtype=np.int64)
-        cgm_j, cgm_left = np.empty(width, dtype=np.int64), np.empty(width, dtype=np.int64)
-        for j in range(width):
-            m0 = pos[i0 + j]
-            rec_r[j], rec_left[j] = m0 // every, every - m0 % every
-            cgm_j[j], cgm_left[j] = m0 // cgm_period, cgm_period - m0 % cgm_period
-        # the block's inputs for its minutes, copied lane-major: the minute loop then reads one
-        # contiguous row a minute instead of 16 x 6 scattered values (about 10 % of kernel time)
-        inp = np.zeros((steps, 6, LANES))
-        for j in range(width):
-            if running[j]:
-                i, m0 = i0 + j, pos[i0 + j]
-                for t in range(stop[i] - m0):
-                    inp[t, 0, j] = carbs[i, m0 + t]
-                    inp[t, 1, j] = basal_rate[i, m0 + t]
-                    inp[t, 2, j] = depot_u[i, m0 + t]
-                    inp[t, 3, j] = expo_basal[i, m0 + t]
-                    inp[t, 4, j] = si[i, m0 + t]
-                    inp[t, 5, j] = activity[i, m0 + t]
-        sums = lane_aux[_OPEN_SUMS : _OPEN_SUMS + 3]  # open periods go on at the next call
+            for r in range(_N_AUX):
+                s[(_R_AUX + r) * LANES + j] = aux[r, i]
+            s[_R_ACT * LANES + j] = 1.0 if running[j] else 0.0
+        rec_left, r = every - m0 % every, m0 // every
+        cgm_left, c = cgm_period - m0 % cgm_period, m0 // cgm_period
         for t in range(steps):
-            for j in range(width):
-                i = i0 + j
-                m = pos[i] + t
-                if not (running[j] and m < stop[i]):
-                    s[_R_ACT * LANES + j] = 0.0
-                    continue
-                s[_R_ACT * LANES + j] = 1.0
-                cho, depot = inp[t, 0, j], inp[t, 2, j]
-                # eating at a finite rate; D of gastric emptying is the meal's stomach content + intake
-                planned[j] += cho
-                to_eat = min(eat_rate, planned[j])
-                planned[j] -= to_eat
-                if to_eat > 0 and last[j] <= 0:
-                    meal_start[j] = s[_R_X * LANES + j] + s[(_R_X + 1) * LANES + j]
-                    meal_eaten[j] = 0.0
-                meal_eaten[j] += to_eat
-                last[j] = to_eat
-                # pump: whole basal pulses, bolus at the pump's speed; pens: the whole dose now
-                acc[j] += inp[t, 1, j] / _MIN_PER_H
-                basal_u = math.floor(acc[j] / pulse_u + _PULSE_EPS) * pulse_u
-                acc[j] -= basal_u
-                chunk = min(queue[j], bolus_speed)
-                queue[j] -= chunk
-                bolus_out[i, m] = chunk
-                since_bolus[j] = 0.0 if chunk > 0 else since_bolus[j] + 1.0
-                bw = s[(_R_P + BW) * LANES + j]
-                s[(_R_U + U_CHO) * LANES + j] = to_eat * 1000.0
-                s[(_R_U + U_RAPID) * LANES + j] = (basal_u + chunk * bolus_exposure[j]) * PMOL_PER_U / bw
-                s[(_R_U + U_BASAL) * LANES + j] = depot * inp[t, 3, j] * PMOL_PER_U / bw
-                s[(_R_U + U_MEAL_D) * LANES + j] = meal_start[j] + meal_eaten[j] * 1000.0
-                s[(_R_U + U_SI) * LANES + j] = inp[t, 4, j]
-                s[(_R_U + U_ACTIVITY) * LANES + j] = inp[t, 5, j]
-                sums[0, j] += basal_u + depot
-                sums[1, j] += chunk
-                sums[2, j] += cho
+            m = m0 + t
+            for k in range(_N_IN):  # the day's inputs of the minute, into the lanes
+                day_input, col = day_inputs[k], m // input_minutes[k]
+                for j in range(width):
+                    s[(_R_IN + k) * LANES + j] = day_input[i0 + j, col]
+            _begin_minute(s, eat_rate, pulse_u, bolus_speed)
             for _ in range(substeps):
                 _rk4(s, gtox, dt)
+            slot = (k0 + m) % ring
             for j in range(width):
-                if s[_R_ACT * LANES + j] == 0.0:
-                    continue
-                i = i0 + j
-                m = pos[i] + t
-                vg = s[(_R_P + VG) * LANES + j]
-                cgm_left[j] -= 1
-                if cgm_left[j] == 0:
-                    cgm_j[j] += 1
-                    cgm_left[j] = cgm_period
-                    samples[i, cgm_j[j]] = s[(_R_X + 12) * LANES + j] / vg
-                rec_left[j] -= 1
-                if rec_left[j] == 0:
-                    r = rec_r[j]
-                    rec_r[j] += 1
-                    rec_left[j] = every
-                    for k in range(3):
-                        rec_sum[k, i, r] += sums[k, j]
-                        sums[k, j] = 0.0
+                chunk = s[_R_CHUNK * LANES + j]
+                if chunk > 0.0 and running[j]:
+                    for a in range(lag + 1):  # on board for the next lag minutes, by age
+                        q = slot + a
+                        if q >= ring:
+                            q -= ring
+                        iob_ring[i0 + j, q] += chunk * iob_w[a]
+            cgm_left -= 1
+            if cgm_left == 0:
+                cgm_left, c = cgm_period, c + 1
+                for j in range(width):
+                    if running[j]:
+                        samples[i0 + j, c] = s[(_R_X + 12) * LANES + j] / s[(_R_P + VG) * LANES + j]
+            rec_left -= 1
+            if rec_left == 0:
+                for j in range(width):
+                    if not running[j]:
+                        continue
+                    i = i0 + j
+                    vg = s[(_R_P + VG) * LANES + j]
                     bg = s[(_R_X + 3) * LANES + j] / vg
                     ok = bg >= 0.0
                     for k in range(ns):
@@ -360,22 +384,28 @@ def advance(  # noqa: PLR0912, PLR0915 - a block's minutes in one compiled loop 
                     if not ok:
                         fail[i] = m + 1
                         running[j] = False
+                        s[_R_ACT * LANES + j] = 0.0
                         continue
-                    rec_snap[0, i, r] = bg
-                    rec_snap[1, i, r] = s[(_R_X + 12) * LANES + j] / vg
+                    for k in range(len(REC_SUMS)):
+                        rec[k, i, r0 + r] = s[(_R_AUX + _OPEN_SUMS + k) * LANES + j]
+                        s[(_R_AUX + _OPEN_SUMS + k) * LANES + j] = 0.0
+                    rec[3, i, r0 + r] = bg
+                    rec[4, i, r0 + r] = s[(_R_X + 12) * LANES + j] / vg
                     gamma, bw = s[(_R_P + GAMMA) * LANES + j], s[(_R_P + BW) * LANES + j]
-                    rec_snap[2, i, r] = gamma * s[(_R_X + 10) * LANES + j] * bw
-                    if since_bolus[j] <= lag:  # bolus IOB: deliveries 0 ... lag minutes old
-                        iob = 0.0
-                        for a in range(lag + 1):
-                            ta = m - a
-                            iob += (bolus_out[i, ta] if ta >= 0 else bolus_tail[i, lag + ta]) * iob_w[a]
-                        rec_snap[3, i, r] = iob
+                    rec[5, i, r0 + r] = gamma * s[(_R_X + 10) * LANES + j] * bw
+                    rec[6, i, r0 + r] = iob_ring[i, slot]
+                rec_left, r = every, r + 1
+            for j in range(width):
+                if running[j]:
+                    iob_ring[i0 + j, slot] = 0.0
         for j in range(width):
             i = i0 + j
             if not touched[j]:
                 continue
             for r in range(ns):
                 x[r, i] = s[(_R_X + r) * LANES + j]
+            for r in range(_N_AUX):
+                aux[r, i] = s[(_R_AUX + r) * LANES + j]
             pos[i] = stop[i]
-            aux[:, i] = lane_aux[:, j]
+    if np.any(mismatch):
+        raise ValueError("advance: a block's running patients must share their minute and stop")
