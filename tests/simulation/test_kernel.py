@@ -225,10 +225,10 @@ def test_the_kernel_refuses_a_block_whose_patients_are_not_at_the_same_minute(
     cho = _meals(3, 1)
     real = cohort_run.advance
 
-    def skewed(*args: object) -> None:
-        stop = np.array(args[5]).copy()
+    def skewed(*args: object) -> None:  # advance(blocks, gtox, pos, stop, ...)
+        stop = np.array(args[3]).copy()
         stop[1] -= 1
-        real(*args[:5], stop, *args[6:])
+        real(*args[:3], stop, *args[4:])
 
     monkeypatch.setattr(cohort_run, "advance", skewed)
     with pytest.raises(ValueError, match="share their minute"):

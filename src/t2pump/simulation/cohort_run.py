@@ -27,11 +27,14 @@ period, glucose and IOB at its end), so memory grows with the trace asked for, n
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol, cast
 
+import numba
 import numpy as np
 from numpy.typing import NDArray
 
@@ -50,7 +53,7 @@ from t2pump.randomness import (
 )
 from t2pump.simulation import kernel
 from t2pump.simulation.engine import SimulationError, Trace
-from t2pump.simulation.kernel import AUX_NAMES, N_KERNEL_STATES, REC_NAMES
+from t2pump.simulation.kernel import AUX_NAMES, AUX_ROW, N_KERNEL_STATES, REC_NAMES, STATE_ROW
 from t2pump.simulation.lanes import LANES
 from t2pump.therapy.cohort_therapy import CohortCsii, CohortMdi
 from t2pump.therapy.limits import ClampCode
@@ -192,10 +195,10 @@ class _CohortLoop:
         self.n_model_states = x.shape[0]
         if x.shape[0] < N_KERNEL_STATES:  # glucotoxicity off: constant (g_bar, phi_g) rows
             x = np.vstack([x, model.plasma_glucose_mgdl(x)[None, :], np.ones((1, n))])
-        self.x = np.ascontiguousarray(x)
-        self.aux = np.zeros((len(AUX_NAMES), n))
-        self.aux[_AUX_EXPOSURE] = 1.0
+        aux = np.zeros((len(AUX_NAMES), n))
+        aux[_AUX_EXPOSURE] = 1.0
         self.params = np.ascontiguousarray(model.params)
+        self.blocks = kernel.pack_blocks(x, self.params, aux)  # the patients' state from here on
         self.gtox = model.glucotoxicity_params
         self.substeps = substeps
         self.every = record_every_min
@@ -218,7 +221,7 @@ class _CohortLoop:
         if cgm is not None:
             self.rec["cgm"] = np.full((n, n_rec), np.nan)
         # the interstitial glucose at the last CGM sample time (sample 0 of the next day)
-        self.last_sample = np.asarray(model.interstitial_glucose_mgdl(self.x), dtype=np.float64)
+        self.last_sample = np.asarray(model.interstitial_glucose_mgdl(x), dtype=np.float64)
         self.seeds = inputs.seeds
         rapid_cv = get_product(model.rapid_product).exposure_cv_within or RAPID_PROXY_CV
         basal_cv = get_product(model.basal_product).exposure_cv_within or 0.0
@@ -281,9 +284,10 @@ class _CohortLoop:
         # is then decided); the others go on at the next call
         treated = self.pump is not None or self.mdi is not None
         announced = (win.announced_carbs_g > 0) & treated
+        self._draw_bolus_exposures(announced, k0)
         for stop in _decision_rounds(announced, length):
             advance(
-                self.x, self.aux, self.params, self.gtox, pos, stop, self.substeps, self.every,
+                self.blocks, self.gtox, pos, stop, self.substeps, self.every,
                 self.cgm_period, EAT_RATE_G_PER_MIN, self.pulse_u, self.bolus_speed, day_inputs,
                 input_minutes, self.iob_w, self.iob_ring, k0, self.rec_all, k0 // self.every, samples,
                 self.fail,
@@ -322,19 +326,33 @@ class _CohortLoop:
             factors[:, cols] = _exposure_factors(self.seeds, _STREAM_BASAL, k0 + cols, self.cv[1])
         return factors
 
+    def _draw_bolus_exposures(self, announced: NDArray[np.bool_], k0: int) -> None:
+        """The exposure factors of the day's announced boluses, drawn at once (one subcutaneous
+        depot per bolus: one factor, counter = the absolute minute); ``_decide`` looks them up."""
+        rows, cols = np.nonzero(announced)
+        length = announced.shape[1]
+        self.bolus_keys = rows * (length + 1) + cols  # sorted: nonzero is row-major
+        self.bolus_factors = np.ones(rows.size)
+        if self.seeds is not None and rows.size:
+            counters = k0 + cols
+            self.bolus_factors = _exposure_factors(
+                self.seeds[rows], _STREAM_RAPID, counters, self.cv[0], diagonal=True
+            )[:, 0]
+
     def _decide(
         self, win: CohortInputs, day: int, idx: NDArray[np.intp], m: NDArray[np.int64], samples: FloatArray
     ) -> None:
         """Meal-time doses of patients ``idx``, each announcing a meal at its minute ``m``: queued."""
         carbs = win.announced_carbs_g[idx, m]
-        xi = self.x[:, idx]
+        vg = self.params[VG, idx]
         if self.cgm is None:
             noise = win.reading_noise_mgdl[idx, m] if win.reading_noise_mgdl is not None else 0.0
-            reading = xi[12] / self.params[VG, idx] + noise
+            reading = kernel.lane_values(self.blocks, STATE_ROW + 12, idx) / vg + noise
         else:
             j = m // self.cgm_period
             value = self.cgm.readings_at(day * _DAY // self.cgm_period + j, samples[idx, j], idx)
-            reading = np.where(np.isnan(value), xi[3] / self.params[VG, idx], value)
+            plasma = kernel.lane_values(self.blocks, STATE_ROW + 3, idx) / vg
+            reading = np.where(np.isnan(value), plasma, value)
         # bolus IOB at the start of minute m (deliveries 1 ... lag minutes old): the kernel's ring
         iob = self.iob_ring[idx, (day * _DAY + m) % self.iob_ring.shape[1]]
         if self.pump is not None:
@@ -342,10 +360,12 @@ class _CohortLoop:
         else:
             assert self.mdi is not None
             dose, codes = self.mdi.meal_dose(carbs, reading, iob, idx)
-        self.aux[_AUX_QUEUE, idx] += dose
+        queue = AUX_ROW + _AUX_QUEUE
+        kernel.set_lane_values(self.blocks, queue, idx, kernel.lane_values(self.blocks, queue, idx) + dose)
         if self.seeds is not None:  # one subcutaneous depot per bolus: one exposure factor
-            f = _exposure_factors(self.seeds[idx], _STREAM_RAPID, day * _DAY + m, self.cv[0], diagonal=True)
-            self.aux[_AUX_EXPOSURE, idx] = f[:, 0]
+            length = win.n_minutes
+            at = np.searchsorted(self.bolus_keys, idx * (length + 1) + m)
+            kernel.set_lane_values(self.blocks, AUX_ROW + _AUX_EXPOSURE, idx, self.bolus_factors[at])
         capped = (codes & ~int(ClampCode.ROUNDED)) != 0
         self.rec["bolus_capped"][idx, (day * _DAY + m) // self.every] += capped
 
@@ -433,25 +453,6 @@ def simulate_cohort(
         raise InputRangeError("record_every_min", record_every_min, f"a divisor of the run length {n_min}")
     if substeps < 1:
         raise InputRangeError("substeps", substeps, "an integer >= 1")
-    if n > PATIENT_BLOCK:  # blocks of patients (memory; see PATIENT_BLOCK), each vectorised
-        parts = []
-        for lo in range(0, n, PATIENT_BLOCK):
-            idx = np.arange(lo, min(lo + PATIENT_BLOCK, n))
-            parts.append(
-                simulate_cohort(
-                    model.take(idx),
-                    None if therapy is None else therapy.take(idx),
-                    inputs.take(idx),
-                    x0=None if x0 is None else x0[:, idx],
-                    record_every_min=record_every_min,
-                    substeps=substeps,
-                    cgm=None if cgm is None else cgm.take(idx),
-                    progress=None if progress is None else _scaled(progress, idx.size / n),
-                    sensitivity=sensitivity,
-                )
-            )
-        signals = {k: np.concatenate([t.signals[k] for t in parts]) for k in parts[0].signals}
-        return Trace(t_min=parts[0].t_min, patients=model.names, signals=signals, units=parts[0].units)
     trace, _ = run_with_final_state(
         model, therapy, inputs, x0, record_every_min, substeps, cgm, progress, sensitivity
     )
@@ -470,9 +471,68 @@ def run_with_final_state(
     sensitivity: SensitivityVariation | None,
     t0_min: float = 0.0,
 ) -> tuple[Trace, FloatArray]:
-    """The cohort loop of :func:`simulate_cohort` over all patients at once (no blocks), returning
-    the trace (times offset by ``t0_min``) and the model's final state, so that a run can go on in
-    another phase (a change of therapy) from where it stopped."""
+    """The cohort loop of :func:`simulate_cohort`, returning the trace (times offset by ``t0_min``)
+    and the model's final state, so that a run can go on in another phase (a change of therapy)
+    from where it stopped.
+
+    The cohort runs in parts (:func:`_parts`: at most PATIENT_BLOCK patients, at least one per
+    thread), each its own loop in a thread of its own: the kernel releases the GIL, so one part's
+    minutes run while another part takes its dose decisions in Python. Patients are independent,
+    so the parts change nothing in the results (tested)."""
+    n = model.n_patients
+    threads = numba.get_num_threads()
+    parts = _parts(n, threads)
+    if len(parts) == 1:
+        return _run_part(
+            model, therapy, inputs, x0, record_every_min, substeps, cgm, progress, sensitivity, t0_min
+        )
+
+    def run_part(idx: NDArray[np.intp]) -> tuple[Trace, FloatArray]:
+        return _run_part(
+            model.take(idx),
+            None if therapy is None else therapy.take(idx),
+            inputs.take(idx),
+            None if x0 is None else x0[:, idx],
+            record_every_min,
+            substeps,
+            None if cgm is None else cgm.take(idx),
+            None if progress is None else _scaled(progress, idx.size / n),
+            sensitivity,
+            t0_min,
+        )
+
+    with ThreadPoolExecutor(max_workers=min(threads, len(parts))) as pool:
+        results = list(pool.map(run_part, parts))
+    first = results[0][0]
+    signals = {k: np.concatenate([trace.signals[k] for trace, _ in results]) for k in first.signals}
+    final = np.concatenate([state for _, state in results], axis=1)
+    return Trace(t_min=first.t_min, patients=model.names, signals=signals, units=first.units), final
+
+
+def _parts(n: int, threads: int) -> list[NDArray[np.intp]]:
+    """Contiguous parts of the cohort: at most about PATIENT_BLOCK patients each and, when there
+    are enough patients, at least one part per thread; whole blocks of LANES patients where the
+    parts can be (a part's last block may be partial)."""
+    n_parts = max(-(-n // PATIENT_BLOCK), min(threads, -(-n // LANES)))
+    unit = LANES if n >= n_parts * LANES else 1
+    units = -(-n // unit)
+    edges = [min(n, (k * units // n_parts) * unit) for k in range(n_parts + 1)]
+    return [np.arange(lo, hi) for lo, hi in itertools.pairwise(edges) if hi > lo]
+
+
+def _run_part(
+    model: DallaMan2007,
+    therapy: CohortCsii | CohortMdi | None,
+    inputs: InputSource,
+    x0: FloatArray | None,
+    record_every_min: int,
+    substeps: int,
+    cgm: CgmErrors | None,
+    progress: Callable[[int], None] | None,
+    sensitivity: SensitivityVariation | None,
+    t0_min: float,
+) -> tuple[Trace, FloatArray]:
+    """One part's cohort loop, all its patients at once."""
     n_min = inputs.n_minutes
     loop = _CohortLoop(model, therapy, inputs, x0, record_every_min, cgm, sensitivity, substeps)
     for day in range(-(-n_min // _DAY)):
@@ -481,7 +541,7 @@ def run_with_final_state(
             progress(done)
     t = (np.arange(n_min // record_every_min, dtype=np.float64) + 1.0) * record_every_min + t0_min
     units = dict(_SIGNALS) | ({"cgm": "mg/dL (NaN: warm-up or dropout)"} if cgm is not None else {})
-    final = np.array(loop.x[: loop.n_model_states], dtype=np.float64)
+    final = kernel.unpack_states(loop.blocks, loop.n)[: loop.n_model_states]
     return Trace(t_min=t, patients=model.names, signals=loop.rec, units=units), final
 
 

@@ -1,12 +1,13 @@
-"""The compiled minute kernel: blocks of patients on SIMD lanes, blocks in parallel.
+"""The compiled minute kernel: blocks of patients on SIMD lanes.
 
 The cohort loop (:mod:`t2pump.simulation.cohort_run`) owns time: it prepares each day's inputs as
 arrays over patients, takes the therapy decisions (wizard doses through the limits) at the minutes
 they are due, and between decisions calls :func:`advance`, which runs the minutes for all patients.
-Patients go in blocks of :data:`~t2pump.simulation.lanes.LANES` (spread over the cores with
-``numba.prange``); a block's states, parameters, inputs and RK4 stages live in one lane-major
-scratch array for the whole stretch, and the right-hand side runs over the lanes in a loop that LLVM
-compiles to SIMD arithmetic (:mod:`t2pump.simulation.lanes`; benchmarks/README.md).
+Patients go in blocks of :data:`~t2pump.simulation.lanes.LANES`; a block's states, parameters,
+inputs and RK4 stages live in one lane-major scratch array for the whole stretch, and the
+right-hand side runs over the lanes in a loop that LLVM compiles to SIMD arithmetic
+(:mod:`t2pump.simulation.lanes`; benchmarks/README.md). The kernel is serial and releases the GIL:
+the cohort loop runs parts of the cohort in threads, one core each.
 
 There is one definition of the model: :func:`t2pump.physiology.dalla_man_2007.rhs` (and the
 gastric-emptying and glucotoxicity functions it calls) is compiled here as it is, on one patient's
@@ -37,9 +38,10 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import njit, prange, types
+from numba import njit, types
 from numba.core.caching import CompileResultCacheImpl, InTreeCacheLocator
 from numba.extending import overload, register_jitable
+from numpy.typing import NDArray
 
 from t2pump.physiology import dalla_man_2007, elementwise, exercise, meal, progression
 from t2pump.physiology.dalla_man_2007 import (
@@ -59,14 +61,23 @@ from t2pump.simulation import lanes
 from t2pump.simulation.lanes import LANES, lane_view
 from t2pump.units import PMOL_PER_U
 
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.intp]
+
 __all__ = [
     "AUX_NAMES",
+    "AUX_ROW",
     "DAY_INPUTS",
     "N_KERNEL_STATES",
     "REC_NAMES",
     "REC_SNAPSHOTS",
     "REC_SUMS",
+    "STATE_ROW",
     "advance",
+    "lane_values",
+    "pack_blocks",
+    "set_lane_values",
+    "unpack_states",
 ]
 
 
@@ -273,11 +284,9 @@ def _begin_minute(s: Any, eat_rate: float, pulse_u: float, bolus_speed: float) -
         v[_R_AUX + _OPEN_SUMS + 2] = v[_R_AUX + _OPEN_SUMS + 2] + cho
 
 
-@njit(parallel=True, cache=True, error_model="numpy")
+@njit(nogil=True, cache=True, error_model="numpy")
 def advance(  # noqa: PLR0912, PLR0915 - a block's minutes in one compiled loop body
-    x: Any,  # (N_KERNEL_STATES, n) state, updated in place
-    aux: Any,  # (len(AUX_NAMES), n) bookkeeping, updated in place
-    p: Any,  # (N_PARAMS, n) DallaMan2007.params
+    blocks: Any,  # (blocks, _N_ROWS * LANES) the blocks' scratch (pack_blocks), updated in place
     gtox: Any,  # Glucotoxicity.as_array() or empty
     pos: Any,  # (n,) int64: each patient's next minute of the day, advanced
     stop: Any,  # (n,) int64: each patient stops before this minute
@@ -310,14 +319,14 @@ def advance(  # noqa: PLR0912, PLR0915 - a block's minutes in one compiled loop 
     slot is read at its minute (the record's IOB; the wizard's IOB is the slot of the decision
     minute before that minute's delivery) and cleared when the minute ends.
     """
-    n = x.shape[1]
-    ns = x.shape[0]
+    n = pos.shape[0]
+    ns = N_KERNEL_STATES
     dt = 1.0 / substeps
     lag = iob_w.shape[0] - 1
     ring = iob_ring.shape[1]
     n_blocks = (n + LANES - 1) // LANES
     mismatch = np.zeros(n_blocks, dtype=np.bool_)
-    for b in prange(n_blocks):
+    for b in range(n_blocks):
         i0 = b * LANES
         width = min(LANES, n - i0)
         running = np.zeros(LANES, dtype=np.bool_)
@@ -334,15 +343,8 @@ def advance(  # noqa: PLR0912, PLR0915 - a block's minutes in one compiled loop 
             continue
         steps = m1 - m0
         touched = running.copy()
-        s = np.zeros(_N_ROWS * LANES)
-        for j in range(LANES):  # lanes past the cohort's end repeat its first patient, never active
-            i = i0 + j if j < width else i0
-            for r in range(ns):
-                s[(_R_X + r) * LANES + j] = x[r, i]
-            for r in range(p.shape[0]):
-                s[(_R_P + r) * LANES + j] = p[r, i]
-            for r in range(_N_AUX):
-                s[(_R_AUX + r) * LANES + j] = aux[r, i]
+        s = blocks[b]
+        for j in range(LANES):
             s[_R_ACT * LANES + j] = 1.0 if running[j] else 0.0
         rec_left, r = every - m0 % every, m0 // every
         cgm_left, c = cgm_period - m0 % cgm_period, m0 // cgm_period
@@ -399,13 +401,45 @@ def advance(  # noqa: PLR0912, PLR0915 - a block's minutes in one compiled loop 
                 if running[j]:
                     iob_ring[i0 + j, slot] = 0.0
         for j in range(width):
-            i = i0 + j
-            if not touched[j]:
-                continue
-            for r in range(ns):
-                x[r, i] = s[(_R_X + r) * LANES + j]
-            for r in range(_N_AUX):
-                aux[r, i] = s[(_R_AUX + r) * LANES + j]
-            pos[i] = stop[i]
+            if touched[j]:
+                pos[i0 + j] = stop[i0 + j]
     if np.any(mismatch):
         raise ValueError("advance: a block's running patients must share their minute and stop")
+
+
+# ---- the blocks' scratch from and to patient-major arrays (NumPy, outside the minute loop) -----
+STATE_ROW, AUX_ROW = _R_X, _R_AUX  # first scratch rows of the states and of the AUX_NAMES
+
+
+def pack_blocks(x: FloatArray, p: FloatArray, aux: FloatArray) -> FloatArray:
+    """The scratch of every block of LANES patients for :func:`advance`: states ``x``
+    (N_KERNEL_STATES, n), parameters ``p`` (N_PARAMS, n) and bookkeeping ``aux`` (AUX_NAMES, n)
+    in their lanes. It stays the patients' state between calls, so a call does not copy it in
+    and out. Lanes past the cohort's end repeat their block's first patient and never run."""
+    n = x.shape[1]
+    n_blocks = -(-n // LANES)
+    lane = np.arange(n_blocks * LANES)
+    src = np.where(lane < n, lane, (lane // LANES) * LANES)
+    scratch = np.zeros((n_blocks, _N_ROWS, LANES))
+    for row, values in ((_R_X, x), (_R_P, p), (_R_AUX, aux)):
+        rows = values.shape[0]
+        scratch[:, row : row + rows, :] = values[:, src].reshape(rows, n_blocks, LANES).transpose(1, 0, 2)
+    return scratch.reshape(n_blocks, _N_ROWS * LANES)
+
+
+def lane_values(blocks: FloatArray, row: int, patients: IntArray) -> FloatArray:
+    """Scratch row ``row`` (e.g. ``STATE_ROW + k``) of the given patients: a view's fancy index, a copy."""
+    b, j = np.divmod(patients, LANES)
+    return np.asarray(blocks[b, row * LANES + j], dtype=np.float64)
+
+
+def set_lane_values(blocks: FloatArray, row: int, patients: IntArray, values: FloatArray) -> None:
+    """Write scratch row ``row`` of the given (distinct) patients."""
+    b, j = np.divmod(patients, LANES)
+    blocks[b, row * LANES + j] = values
+
+
+def unpack_states(blocks: FloatArray, n: int) -> FloatArray:
+    """The patients' states (N_KERNEL_STATES, n) from the blocks' scratch."""
+    lanes3 = blocks.reshape(blocks.shape[0], _N_ROWS, LANES)[:, _R_X : _R_X + _NS, :]
+    return np.ascontiguousarray(lanes3.transpose(1, 0, 2).reshape(_NS, -1)[:, :n])
