@@ -73,7 +73,9 @@ T2D_SUBSTEPS = 1
 # Patients simulated together. A day's input arrays are (patients x 1,440) float64: above about 2,900
 # patients each exceeds glibc's largest mmap threshold (32 MB), so every day's arrays come fresh from
 # the kernel with page faults (measured: 10,000 patients at 1,049 patient-days/s against 2,445 for
-# 1,000). Larger cohorts run block by block; patients are independent, so nothing else changes.
+# 1,000). Larger cohorts run in parts of at most this size (_parts), as many at a time as there are
+# threads (numba.get_num_threads(): the cores, or NUMBA_NUM_THREADS); patients are independent, so
+# nothing else changes.
 PATIENT_BLOCK = 2048
 
 
