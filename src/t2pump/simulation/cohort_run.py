@@ -182,6 +182,7 @@ class _CohortLoop:
         cgm: CgmErrors | None,
         sensitivity: SensitivityVariation | None,
         substeps: int,
+        out: dict[str, FloatArray] | None = None,  # the signals' arrays to write (default: new ones)
     ) -> None:
         n, n_min = inputs.n_patients, inputs.n_minutes
         self.model, self.source, self.n, self.n_min = model, inputs, n, n_min
@@ -204,11 +205,8 @@ class _CohortLoop:
         self.gtox = model.glucotoxicity_params
         self.substeps = substeps
         self.every = record_every_min
-        n_rec = n_min // record_every_min
-        self.rec_all = np.zeros((len(REC_NAMES), n, n_rec))  # the kernel's records (kernel.REC_NAMES)
-        self.rec = {
-            k: self.rec_all[REC_NAMES.index(k)] if k in REC_NAMES else np.zeros((n, n_rec)) for k in _SIGNALS
-        }
+        self.rec = _new_signals(n, n_min // record_every_min, cgm is not None) if out is None else out
+        self.rec_kernel = tuple(self.rec[k] for k in REC_NAMES)  # what the kernel writes
         self.fail = np.full(n, -1, dtype=np.int64)
         self.cgm = cgm
         self.cgm_period = record_every_min  # without a sensor, samples are only kept for the records
@@ -220,8 +218,6 @@ class _CohortLoop:
                 record_every_min,
                 f"a divisor of a day and a multiple of the CGM sample period ({self.cgm_period} min)",
             )
-        if cgm is not None:
-            self.rec["cgm"] = np.full((n, n_rec), np.nan)
         # the interstitial glucose at the last CGM sample time (sample 0 of the next day)
         self.last_sample = np.asarray(model.interstitial_glucose_mgdl(x), dtype=np.float64)
         self.seeds = inputs.seeds
@@ -291,7 +287,7 @@ class _CohortLoop:
             advance(
                 self.blocks, self.gtox, pos, stop, self.substeps, self.every,
                 self.cgm_period, EAT_RATE_G_PER_MIN, self.pulse_u, self.bolus_speed, day_inputs,
-                input_minutes, self.iob_w, self.iob_ring, k0, self.rec_all, k0 // self.every, samples,
+                input_minutes, self.iob_w, self.iob_ring, k0, self.rec_kernel, k0 // self.every, samples,
                 self.fail,
             )  # fmt: skip
             if np.any(self.fail >= 0):
@@ -489,7 +485,11 @@ def run_with_final_state(
             model, therapy, inputs, x0, record_every_min, substeps, cgm, progress, sensitivity, t0_min
         )
 
+    # the parts write their rows of the cohort's signals: no copies of the trace at the end
+    signals = _new_signals(n, inputs.n_minutes // record_every_min, cgm is not None)
+
     def run_part(idx: NDArray[np.intp]) -> tuple[Trace, FloatArray]:
+        rows = slice(int(idx[0]), int(idx[-1]) + 1)  # parts are contiguous
         return _run_part(
             model.take(idx),
             None if therapy is None else therapy.take(idx),
@@ -501,12 +501,12 @@ def run_with_final_state(
             None if progress is None else _scaled(progress, idx.size / n),
             sensitivity,
             t0_min,
+            {k: v[rows] for k, v in signals.items()},
         )
 
     with ThreadPoolExecutor(max_workers=min(threads, len(parts))) as pool:
         results = list(pool.map(run_part, parts))
     first = results[0][0]
-    signals = {k: np.concatenate([trace.signals[k] for trace, _ in results]) for k in first.signals}
     final = np.concatenate([state for _, state in results], axis=1)
     return Trace(t_min=first.t_min, patients=model.names, signals=signals, units=first.units), final
 
@@ -533,10 +533,11 @@ def _run_part(
     progress: Callable[[int], None] | None,
     sensitivity: SensitivityVariation | None,
     t0_min: float,
+    out: dict[str, FloatArray] | None = None,
 ) -> tuple[Trace, FloatArray]:
-    """One part's cohort loop, all its patients at once."""
+    """One part's cohort loop, all its patients at once (writing ``out`` when given)."""
     n_min = inputs.n_minutes
-    loop = _CohortLoop(model, therapy, inputs, x0, record_every_min, cgm, sensitivity, substeps)
+    loop = _CohortLoop(model, therapy, inputs, x0, record_every_min, cgm, sensitivity, substeps, out)
     for day in range(-(-n_min // _DAY)):
         done = loop.run_day(day)
         if progress is not None:
@@ -545,6 +546,14 @@ def _run_part(
     units = dict(_SIGNALS) | ({"cgm": "mg/dL (NaN: warm-up or dropout)"} if cgm is not None else {})
     final = kernel.unpack_states(loop.blocks, loop.n)[: loop.n_model_states]
     return Trace(t_min=t, patients=model.names, signals=loop.rec, units=units), final
+
+
+def _new_signals(n: int, n_rec: int, with_cgm: bool) -> dict[str, FloatArray]:
+    """Zeroed record arrays (n, n_rec) of the trace's signals; CGM NaN (no reading yet)."""
+    signals = {k: np.zeros((n, n_rec)) for k in _SIGNALS}
+    if with_cgm:
+        signals["cgm"] = np.full((n, n_rec), np.nan)
+    return signals
 
 
 def _scaled(progress: Callable[[int], None], share: float) -> Callable[[int], None]:

@@ -301,7 +301,7 @@ def advance(  # noqa: PLR0912, PLR0915 - a block's minutes in one compiled loop 
     iob_w: Any,  # (lag + 1,) IOB fraction of a delivery 0 ... lag minutes old
     iob_ring: Any,  # (n, lag + 1) bolus IOB [U] by minute of the run modulo lag + 1, updated
     k0: int,  # minute of the run at the day's minute 0
-    rec: Any,  # (len(REC_NAMES), n, records of the run): REC_NAMES, written
+    rec: Any,  # tuple of the REC_NAMES arrays, each (n, records of the run), written
     r0: int,  # record of the run at the day's first record
     samples: Any,  # (n, L // cgm_period + 1) interstitial glucose at the CGM sample times, written
     fail: Any,  # (n,) int64: minute + 1 of a blow-up, -1 if none
@@ -389,13 +389,13 @@ def advance(  # noqa: PLR0912, PLR0915 - a block's minutes in one compiled loop 
                         s[_R_ACT * LANES + j] = 0.0
                         continue
                     for k in range(len(REC_SUMS)):
-                        rec[k, i, r0 + r] = s[(_R_AUX + _OPEN_SUMS + k) * LANES + j]
+                        rec[k][i, r0 + r] = s[(_R_AUX + _OPEN_SUMS + k) * LANES + j]
                         s[(_R_AUX + _OPEN_SUMS + k) * LANES + j] = 0.0
-                    rec[3, i, r0 + r] = bg
-                    rec[4, i, r0 + r] = s[(_R_X + 12) * LANES + j] / vg
+                    rec[3][i, r0 + r] = bg
+                    rec[4][i, r0 + r] = s[(_R_X + 12) * LANES + j] / vg
                     gamma, bw = s[(_R_P + GAMMA) * LANES + j], s[(_R_P + BW) * LANES + j]
-                    rec[5, i, r0 + r] = gamma * s[(_R_X + 10) * LANES + j] * bw
-                    rec[6, i, r0 + r] = iob_ring[i, slot]
+                    rec[5][i, r0 + r] = gamma * s[(_R_X + 10) * LANES + j] * bw
+                    rec[6][i, r0 + r] = iob_ring[i, slot]
                 rec_left, r = every, r + 1
             for j in range(width):
                 if running[j]:
