@@ -245,6 +245,7 @@ class _CohortLoop:
         else:
             self.basal_rate = self.zeros_col
             self.pulse_u, self.bolus_speed = 1.0, math.inf
+        self.basal_minutes = _DAY // self.basal_rate.shape[1]  # a day's program, also on a short last day
 
     def _basal_steady_state(self) -> FloatArray:
         """Fasting steady state under the arm's basal insulin (its daily amount as a constant rate),
@@ -268,13 +269,18 @@ class _CohortLoop:
                 self.si_day[:, day][:, None], self.si_circadian[:, :length], out=self.si_buffer[:, :length]
             )
         activity = self.zeros_col if win.activity_intensity is None else win.activity_intensity
-        # kernel.DAY_INPUTS, each with the minutes one column covers: 1 (by minute), the whole day
-        # (one column), or the pump program's segment
-        columns = (win.carbs_g, self.basal_rate, depot, expo_basal, si, activity)
-        day_inputs = tuple(np.ascontiguousarray(a, dtype=np.float64) for a in columns)
-        minutes = [1 if a.shape[1] > 1 else _DAY for a in columns]
-        minutes[1] = _DAY // self.basal_rate.shape[1]  # a day's program, also on a shorter last day
-        input_minutes = np.array(minutes, dtype=np.int64)
+
+        # kernel.DAY_INPUTS, each with the minutes one column covers: 1 for an input by minute, the
+        # whole day for a single column, the pump program's segment for the basal rate
+        def span(a: FloatArray) -> int:
+            return 1 if a.shape[1] > 1 else _DAY
+
+        columns = (
+            (win.carbs_g, span(win.carbs_g)), (self.basal_rate, self.basal_minutes),
+            (depot, span(depot)), (expo_basal, span(expo_basal)), (si, span(si)), (activity, span(activity)),
+        )  # fmt: skip
+        day_inputs = tuple(np.ascontiguousarray(a, dtype=np.float64) for a, _ in columns)
+        input_minutes = np.array([minutes for _, minutes in columns], dtype=np.int64)
         samples = np.zeros((n, length // self.cgm_period + 1))
         samples[:, 0] = self.last_sample
         pos = np.zeros(n, dtype=np.int64)
