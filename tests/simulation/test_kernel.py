@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from numba import njit
@@ -14,14 +16,11 @@ from t2pump.physiology.progression import Glucotoxicity
 from t2pump.physiology.sensitivity_variation import SensitivityVariation
 from t2pump.randomness import patient_seeds, uniform01, uniform01_pairs
 from t2pump.simulation import cohort_run, kernel  # kernel: registers the model's scalar forms
-from t2pump.simulation.cohort_run import (
-    CohortInputs,
-    _decision_rounds,
-    simulate_cohort,
-)
+from t2pump.simulation.cohort_run import CohortInputs, simulate_cohort
 from t2pump.simulation.cohort_setup import prepare_cohort_run
 from t2pump.simulation.engine import rk4_step
-from t2pump.therapy.cohort_therapy import CohortCsii
+from t2pump.therapy.cohort_therapy import CohortCsii, CohortMdi
+from t2pump.therapy.limits import ClampCode, limit_bolus_array, limit_bolus_values
 
 assert kernel.N_KERNEL_STATES == 21
 
@@ -134,19 +133,105 @@ def test_bolus_iob_at_the_records_is_the_curve_times_the_pen_doses() -> None:
     np.testing.assert_allclose(trace.signals["iob"], expected, atol=1e-12)
 
 
-def test_decision_rounds_stop_a_block_at_each_announcement_of_any_of_its_patients() -> None:
-    """Blocks of 2 lanes here: patients 0-1 and 2-3 share their stops, in order, then the day's end."""
-    announced = np.zeros((5, 20), dtype=bool)
-    announced[0, [3, 9]] = True
-    announced[1, [3]] = True
-    announced[2, [0, 5, 19]] = True
-    rounds = np.array(_decision_rounds(announced, 20, lanes=2))
-    assert rounds.tolist() == [
-        [3, 3, 0, 0, 20],
-        [9, 9, 5, 5, 20],
-        [20, 20, 19, 19, 20],
-        [20, 20, 20, 20, 20],
-    ]
+@njit(error_model="numpy")
+def _limit_one_by_one(x: np.ndarray, pmax: np.ndarray, dmax: np.ndarray, step: float) -> tuple:
+    doses, codes = np.zeros_like(x), np.zeros(x.shape, dtype=np.int64)
+    for i in range(x.size):
+        doses[i], codes[i] = limit_bolus_values(x[i], pmax[i], dmax[i], step)
+    return doses, codes
+
+
+@pytest.mark.parametrize("step", [0.05, 0.1, 0.5, 1.0])
+def test_the_compiled_bolus_limits_are_the_numpy_ones(step: float) -> None:
+    """The kernel's decisions go through limits.limit_bolus_values compiled on scalars: the same
+    doses and clamp codes as limit_bolus_array, including negatives, exact multiples and caps."""
+    rng = np.random.default_rng(8)
+    x = np.concatenate([rng.uniform(-5, 90, 5000), np.arange(0, 80, step), [0.0, 75.0, 75.0 + 1e-10, 80.0]])
+    pmax = rng.choice([10.0, 25.0, 50.0, 75.0], x.size)
+    dmax = rng.choice([15.0, 25.0, 75.0], x.size)
+    compiled = _limit_one_by_one(x, pmax, dmax, step)
+    numpy_doses, numpy_codes = limit_bolus_array(x, patient_max_u=pmax, device_max_u=dmax, step_u=step)
+    np.testing.assert_array_equal(compiled[0], numpy_doses)
+    np.testing.assert_array_equal(compiled[1], numpy_codes)
+    assert {int(c) for c in ClampCode} - {0} <= {int(b) for c in numpy_codes for b in ClampCode if c & b}
+
+
+def _spy_decisions(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, np.ndarray]]:
+    """Each day's announcements after the kernel's call: event_ptr, event_minute, events (with the
+    decisions the kernel wrote into them) and the day's true CGM samples."""
+    seen: list[dict[str, np.ndarray]] = []
+    real = cohort_run.advance
+
+    def spy(*args: object) -> None:
+        real(*args)
+        ptr, minute, events, samples = (np.array(args[k], copy=True) for k in (19, 20, 21, 17))
+        rows = np.repeat(np.arange(ptr.size - 1), np.diff(ptr))
+        named = {name: events[k] for k, name in enumerate(kernel.EVENT_NAMES)}
+        seen.append({"patient": rows, "minute": minute, "samples": samples, **named})
+
+    monkeypatch.setattr(cohort_run, "advance", spy)
+    monkeypatch.setattr(cohort_run, "_parts", lambda n, threads: [np.arange(n)])  # patients in order
+    return seen
+
+
+@pytest.mark.parametrize("arm", ["pump", "mdi"])
+def test_the_kernel_decides_each_bolus_as_the_therapy_layer_does(
+    arm: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every announced meal of a 2-day opt2mise run with a CGM: the kernel's dose and clamp codes
+    equal CohortCsii.meal_bolus / CohortMdi.meal_dose (NumPy) given the reading and IOB it used;
+    the reading is the sensor's (CgmErrors.readings_at) where the sensor shows one; caps (low
+    patient maxima for a third of the patients) are counted in ``bolus_capped``."""
+    run = prepare_cohort_run("opt2mise", 24, 2, arm, seed=6)
+    therapy = run.therapy
+    assert isinstance(therapy, (CohortCsii, CohortMdi))
+    low_max = np.where(np.arange(24) % 3 == 0, 4.0, therapy.patient_max_bolus_u)
+    therapy = dataclasses.replace(therapy, patient_max_bolus_u=low_max)
+    seen = _spy_decisions(monkeypatch)
+    trace = simulate_cohort(run.model, therapy, run.inputs, cgm=run.cgm, sensitivity=SensitivityVariation())
+    assert len(seen) == 2
+    n_capped, n_cgm = 0, 0
+    for day, ev in enumerate(seen):
+        idx, m = ev["patient"], ev["minute"]
+        decide = therapy.meal_bolus if isinstance(therapy, CohortCsii) else therapy.meal_dose
+        dose, codes = decide(ev["carbs_g"], ev["reading_mgdl"], ev["iob_u"], idx)
+        np.testing.assert_array_equal(ev["dose_u"], dose)
+        np.testing.assert_array_equal(ev["clamp_codes"], codes)
+        sample = m // 5
+        shown = run.cgm.readings_at(day * 288 + sample, ev["samples"][idx, sample], idx)
+        has = ~np.isnan(shown)
+        np.testing.assert_array_equal(ev["reading_mgdl"][has], shown[has])
+        n_cgm += int(has.sum())
+        n_capped += int(np.count_nonzero(codes & ~int(ClampCode.ROUNDED)))
+    assert n_cgm > 0.9 * sum(ev["patient"].size for ev in seen)
+    assert n_capped > 0
+    assert trace.signals["bolus_capped"].sum() == n_capped
+
+
+def test_the_wizard_sees_the_bolus_on_board_of_the_minutes_before_its_decision(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The kernel's IOB ring against the definition: at a decision at minute m the wizard gets
+    sum over ages a = 1 ... 300 of the bolus delivered at minute m - a times the curve at a (pump
+    boluses go over several minutes; a snack 150 min after breakfast has IOB; two days)."""
+    model = _cohort(3)
+    cho = _meals(3, 2)
+    cho[:, [600, 2040]] = 30.0
+    seen = _spy_decisions(monkeypatch)
+    trace = simulate_cohort(model, _pump(model), CohortInputs(cho, cho.copy()), record_every_min=1)
+    delivered = trace.signals["insulin_bolus"]  # U in each minute
+    weights = CURVE.iob_fraction(np.arange(301, dtype=float))
+    checked = 0
+    for day, ev in enumerate(seen):
+        assert ev["minute"].tolist() == [450, 600, 750, 1170] * 3
+        for i, minute, iob in zip(ev["patient"], ev["minute"], ev["iob_u"], strict=True):
+            m = day * 1440 + int(minute)
+            ages = np.arange(1, min(300, m) + 1)
+            assert iob == pytest.approx(delivered[i, m - ages] @ weights[ages], abs=1e-12)
+            checked += 1
+    assert checked == 24
+    snack = seen[0]["iob_u"][seen[0]["minute"] == 600]
+    assert np.all(snack > 1.0)  # the snack's decision sees the breakfast bolus
 
 
 def test_paired_uniforms_are_the_diagonal_of_the_outer_form() -> None:
@@ -185,37 +270,6 @@ def test_a_cohort_run_in_blocks_of_patients_equals_the_run_in_one_block(
     assert blocked.patients == whole.patients
     for name, signal in whole.signals.items():
         np.testing.assert_array_equal(blocked.signals[name], signal, err_msg=name)
-
-
-def test_the_wizard_sees_the_bolus_on_board_of_the_minutes_before_its_decision(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """The kernel's IOB ring against the definition: at a decision at minute m the wizard gets
-    sum over ages a = 1 ... 300 of the bolus delivered at minute m - a times the curve at a (pump
-    boluses go over several minutes; a snack 150 min after breakfast has IOB; two days)."""
-    model = _cohort(3)
-    cho = _meals(3, 2)
-    cho[:, [600, 2040]] = 30.0
-    seen: list[np.ndarray] = []
-    real = CohortCsii.meal_bolus
-
-    def spy(
-        self: CohortCsii, carbs: np.ndarray, glucose: np.ndarray, iob: np.ndarray, patients: object
-    ) -> object:
-        seen.append(iob.copy())
-        return real(self, carbs, glucose, iob, patients)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(CohortCsii, "meal_bolus", spy)
-    trace = simulate_cohort(model, _pump(model), CohortInputs(cho, cho.copy()), record_every_min=1)
-    delivered = trace.signals["insulin_bolus"]  # U in each minute
-    weights = CURVE.iob_fraction(np.arange(301, dtype=float))
-    minutes = [d * 1440 + m for d in range(2) for m in (450, 600, 750, 1170)]
-    assert len(seen) == len(minutes)
-    for m, iob in zip(minutes, seen, strict=True):
-        ages = np.arange(1, min(300, m) + 1)
-        expected = delivered[:, m - ages] @ weights[ages]
-        np.testing.assert_allclose(iob, expected, atol=1e-12)
-    assert np.all(seen[1] > 1.0)  # the snack's decision sees the breakfast bolus
 
 
 def test_the_kernel_refuses_a_block_whose_patients_are_not_at_the_same_minute(

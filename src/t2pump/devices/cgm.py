@@ -134,11 +134,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from t2pump.errors import InputRangeError, check_range, parse_enum
+from t2pump.physiology.elementwise import select
 from t2pump.randomness import patient_seeds, substream
 from t2pump.units import MIN_PER_DAY
 
@@ -164,6 +166,7 @@ __all__ = [
     "read",
     "seeds_for",
     "sensor_errors",
+    "shown_glucose",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -365,8 +368,7 @@ class CgmErrors:
         status = self.status[:, window]
         missing = status != CgmFlag.OK
         flags[missing] = status[missing]
-        values = np.clip(raw, lo, hi)
-        values[missing] = np.nan
+        values = shown_glucose(g, self.gain[:, window], self.offset_mgdl[:, window], ~missing, lo, hi)
         return CgmTrace(t_min=self.t_min[window].copy(), glucose_mgdl=values, flags=flags)
 
     def take(self, indices: NDArray[np.intp]) -> CgmErrors:
@@ -384,11 +386,21 @@ class CgmErrors:
         n_s = self.gain.shape[1]
         if samples.size and not (int(samples.min()) >= 0 and int(samples.max()) < n_s):
             raise InputRangeError("samples", samples.tolist(), f"sample indices in [0, {n_s})")
-        raw = self.gain[patients, samples] * glucose_mgdl + self.offset_mgdl[patients, samples]
+        ok = self.status[patients, samples] == CgmFlag.OK
         lo, hi = self.range_mgdl
-        values = np.clip(raw, lo, hi)
-        values[self.status[patients, samples] != CgmFlag.OK] = np.nan
+        values = shown_glucose(
+            glucose_mgdl, self.gain[patients, samples], self.offset_mgdl[patients, samples], ok, lo, hi
+        )
         return np.asarray(values, dtype=np.float64)
+
+
+def shown_glucose(glucose_mgdl: Any, gain: Any, offset_mgdl: Any, ok: Any, lo: float, hi: float) -> Any:
+    """What the sensor shows from interstitial glucose: ``gain x IG + offset`` within the range
+    ``[lo, hi]``, NaN where the sample is not ``ok`` (warm-up, dropout): :meth:`CgmErrors.apply`'s
+    arithmetic, elementwise (arrays, or one patient's scalars where the simulation kernel compiles
+    it for its bolus decisions)."""
+    raw = gain * glucose_mgdl + offset_mgdl
+    return select(ok, np.minimum(np.maximum(raw, lo), hi), np.nan)
 
 
 # ---- seeds -----------------------------------------------------------------------------------

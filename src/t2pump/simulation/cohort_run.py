@@ -11,15 +11,18 @@ The loop owns time; every quantity is an array over patients. Per day it prepare
    within-subject log-normal factor (see ``RAPID_PROXY_CV`` below);
 4. insulin action: the patient's circadian and day-to-day factors when ``sensitivity`` is given.
 
-Then it runs the day in stretches between bolus decisions. At a minute where someone announces a
-meal, the wizard dose of *those* patients is computed from their glucose reading (the last CGM
-sample when a sensor is given, plasma glucose if that sample is missing, a meter value when there is
-no sensor: interstitial glucose plus ``reading_noise_mgdl``) and their bolus insulin on board,
-through the limits (:class:`~t2pump.therapy.cohort_therapy.CohortCsii` / ``CohortMdi``); every cap
-(hard, patient or device maximum; not the rounding to an increment) is counted in the
-``bolus_capped`` signal. The pump delivers basal in whole pulses and boluses at its bolus speed;
-pens give the dose in the minute it is decided. Between decisions the compiled kernel
-(:func:`t2pump.simulation.kernel.advance`) integrates the Dalla Man 2007 model with RK4.
+Then the compiled kernel (:func:`t2pump.simulation.kernel.advance`) runs the whole day, integrating
+the Dalla Man 2007 model with RK4, and takes each announced meal's bolus decision at its minute: the
+wizard dose (:func:`~t2pump.therapy.cohort_therapy.wizard_bolus_values`) from the patient's glucose
+reading (the last CGM sample as the sensor shows it, plasma glucose if it shows none; a meter value
+when there is no sensor: interstitial glucose plus ``reading_noise_mgdl``) and bolus insulin on
+board, through the limits (:func:`~t2pump.therapy.limits.limit_bolus_values`): the therapy layer's
+own elementwise functions, compiled as they are, and tested against
+:class:`~t2pump.therapy.cohort_therapy.CohortCsii` / ``CohortMdi``. Every cap (hard, patient or device
+maximum; not the rounding to an increment) is counted in the ``bolus_capped`` signal. The pump
+delivers basal in whole pulses and boluses at its bolus speed; pens give the dose in the minute it is
+decided. What each decision saw and gave (reading, IOB, requested and limited dose, clamp codes) is
+written into the day's announcement table (:data:`~t2pump.simulation.kernel.EVENT_NAMES`).
 
 Signals are recorded every ``record_every_min`` minutes (sums of insulin and carbohydrate over the
 period, glucose and IOB at its end), so memory grows with the trace asked for, not with the steps.
@@ -38,10 +41,10 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from t2pump.devices.cgm import CgmErrors
+from t2pump.devices.cgm import CgmErrors, CgmFlag
 from t2pump.errors import InputRangeError
 from t2pump.insulin.products import get_product
-from t2pump.physiology.dalla_man_2007 import EAT_RATE_G_PER_MIN, VG, DallaMan2007
+from t2pump.physiology.dalla_man_2007 import EAT_RATE_G_PER_MIN, DallaMan2007
 from t2pump.physiology.sensitivity_variation import SensitivityVariation
 from t2pump.randomness import (
     SeedArray,
@@ -53,15 +56,15 @@ from t2pump.randomness import (
 )
 from t2pump.simulation import kernel
 from t2pump.simulation.engine import SimulationError, Trace
-from t2pump.simulation.kernel import AUX_NAMES, AUX_ROW, N_KERNEL_STATES, REC_NAMES, STATE_ROW
+from t2pump.simulation.kernel import AUX_NAMES, EVENT_NAMES, N_KERNEL_STATES, REC_NAMES
 from t2pump.simulation.lanes import LANES
-from t2pump.therapy.cohort_therapy import CohortCsii, CohortMdi
-from t2pump.therapy.limits import ClampCode
+from t2pump.therapy.cohort_therapy import WIZARD_ROWS, CohortCsii, CohortMdi
 from t2pump.units import MIN_PER_DAY, MIN_PER_H
 
 __all__ = ["PATIENT_BLOCK", "T2D_SUBSTEPS", "CohortInputs", "InputSource", "simulate_cohort"]
 
 FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
 _DAY = int(MIN_PER_DAY)
 advance = cast(Callable[..., None], kernel.advance)  # the compiled kernel (numba dispatcher)
 # RK4 steps per minute for the type 2 model. Unlike simglucose's fastest adult (k_abs 0.58/min,
@@ -141,8 +144,8 @@ class CohortInputs:
 RAPID_PROXY_CV = 0.10
 _STREAM_RAPID = 300  # t2pump.randomness stream ids of the simulation (300-399)
 _STREAM_BASAL = 301
-_AUX_QUEUE = AUX_NAMES.index("bolus_queue_u")
 _AUX_EXPOSURE = AUX_NAMES.index("bolus_exposure")
+_EV = {name: k for k, name in enumerate(EVENT_NAMES)}
 
 
 class InputSource(Protocol):
@@ -246,6 +249,13 @@ class _CohortLoop:
             self.basal_rate = self.zeros_col
             self.pulse_u, self.bolus_speed = 1.0, math.inf
         self.basal_minutes = _DAY // self.basal_rate.shape[1]  # a day's program, also on a short last day
+        therapy = self.pump if self.pump is not None else self.mdi
+        if therapy is not None:
+            self.wizard, self.bolus_step = therapy.wizard_table()
+        else:  # untreated: no announcement reaches the kernel
+            self.wizard, self.bolus_step = np.zeros((len(WIZARD_ROWS), n)), 1.0
+        lo, hi = self.cgm.range_mgdl if self.cgm is not None else (0.0, 0.0)
+        self.sensor = np.array([1.0 if self.cgm is not None else 0.0, lo, hi])
 
     def _basal_steady_state(self) -> FloatArray:
         """Fasting steady state under the arm's basal insulin (its daily amount as a constant rate),
@@ -283,29 +293,18 @@ class _CohortLoop:
         input_minutes = np.array([minutes for _, minutes in columns], dtype=np.int64)
         samples = np.zeros((n, length // self.cgm_period + 1))
         samples[:, 0] = self.last_sample
-        pos = np.zeros(n, dtype=np.int64)
-        # each block of patients runs to the next announcement of any of its patients (whose dose
-        # is then decided); the others go on at the next call
-        treated = self.pump is not None or self.mdi is not None
-        announced = (win.announced_carbs_g > 0) & treated
-        self._draw_bolus_exposures(announced, k0)
-        for stop in _decision_rounds(announced, length):
-            advance(
-                self.blocks, self.gtox, pos, stop, self.substeps, self.every,
-                self.cgm_period, EAT_RATE_G_PER_MIN, self.pulse_u, self.bolus_speed, day_inputs,
-                input_minutes, self.iob_w, self.iob_ring, k0, self.rec_kernel, k0 // self.every, samples,
-                self.fail,
-            )  # fmt: skip
-            if np.any(self.fail >= 0):
-                i = int(np.argmax(self.fail >= 0))
-                t = k0 + int(self.fail[i])
-                raise SimulationError(
-                    f"simulation blew up for patient {self.model.names[i]!r} at t = {t} min"
-                )
-            due = np.flatnonzero(stop < length)
-            due = due[announced[due, stop[due]]]
-            if due.size:
-                self._decide(win, day, due, stop[due], samples)
+        event_ptr, event_minute, events = self._day_events(win, day, k0)
+        advance(
+            self.blocks, self.gtox, np.zeros(n, dtype=np.int64), np.full(n, length, dtype=np.int64),
+            self.substeps, self.every, self.cgm_period, EAT_RATE_G_PER_MIN, self.pulse_u, self.bolus_speed,
+            day_inputs, input_minutes, self.iob_w, self.iob_ring, k0, self.rec_kernel, k0 // self.every,
+            samples, self.fail, event_ptr, event_minute, events, self.wizard, self.bolus_step, self.sensor,
+            self.rec["bolus_capped"],
+        )  # fmt: skip
+        if np.any(self.fail >= 0):
+            i = int(np.argmax(self.fail >= 0))
+            t = k0 + int(self.fail[i])
+            raise SimulationError(f"simulation blew up for patient {self.model.names[i]!r} at t = {t} min")
         self._record_day(day, length, samples)
         return length
 
@@ -330,48 +329,33 @@ class _CohortLoop:
             factors[:, cols] = _exposure_factors(self.seeds, _STREAM_BASAL, k0 + cols, self.cv[1])
         return factors
 
-    def _draw_bolus_exposures(self, announced: NDArray[np.bool_], k0: int) -> None:
-        """The exposure factors of the day's announced boluses, drawn at once (one subcutaneous
-        depot per bolus: one factor, counter = the absolute minute); ``_decide`` looks them up."""
-        rows, cols = np.nonzero(announced)
-        length = announced.shape[1]
-        self.bolus_keys = rows * (length + 1) + cols  # sorted: nonzero is row-major
-        self.bolus_factors = np.ones(rows.size)
+    def _day_events(self, win: CohortInputs, day: int, k0: int) -> tuple[IntArray, IntArray, FloatArray]:
+        """The day's announced meal boluses for the kernel's decisions (kernel.EVENT_NAMES): each
+        patient's announcements in minute order, with the carbohydrate entered, the exposure factor
+        of the bolus's depot (one log-normal factor per bolus, counter = the absolute minute), the
+        meter's error and the error terms of the CGM sample the reading comes from."""
+        n = self.n
+        treated = self.pump is not None or self.mdi is not None
+        rows, cols = np.nonzero(win.announced_carbs_g > 0) if treated else (np.zeros(0, np.intp),) * 2
+        event_ptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n), out=event_ptr[1:])
+        events = np.zeros((len(EVENT_NAMES), rows.size))
+        events[_EV["carbs_g"]] = win.announced_carbs_g[rows, cols]
+        events[_EV["exposure"]] = 1.0
         if self.seeds is not None and rows.size:
-            counters = k0 + cols
-            self.bolus_factors = _exposure_factors(
-                self.seeds[rows], _STREAM_RAPID, counters, self.cv[0], diagonal=True
-            )[:, 0]
-
-    def _decide(
-        self, win: CohortInputs, day: int, idx: NDArray[np.intp], m: NDArray[np.int64], samples: FloatArray
-    ) -> None:
-        """Meal-time doses of patients ``idx``, each announcing a meal at its minute ``m``: queued."""
-        carbs = win.announced_carbs_g[idx, m]
-        vg = self.params[VG, idx]
-        if self.cgm is None:
-            noise = win.reading_noise_mgdl[idx, m] if win.reading_noise_mgdl is not None else 0.0
-            reading = kernel.lane_values(self.blocks, STATE_ROW + 12, idx) / vg + noise
-        else:
-            j = m // self.cgm_period
-            value = self.cgm.readings_at(day * _DAY // self.cgm_period + j, samples[idx, j], idx)
-            plasma = kernel.lane_values(self.blocks, STATE_ROW + 3, idx) / vg
-            reading = np.where(np.isnan(value), plasma, value)
-        # bolus IOB at the start of minute m (deliveries 1 ... lag minutes old): the kernel's ring
-        iob = self.iob_ring[idx, (day * _DAY + m) % self.iob_ring.shape[1]]
-        if self.pump is not None:
-            dose, codes = self.pump.meal_bolus(carbs, reading, iob, idx)
-        else:
-            assert self.mdi is not None
-            dose, codes = self.mdi.meal_dose(carbs, reading, iob, idx)
-        queue = AUX_ROW + _AUX_QUEUE
-        kernel.set_lane_values(self.blocks, queue, idx, kernel.lane_values(self.blocks, queue, idx) + dose)
-        if self.seeds is not None:  # one subcutaneous depot per bolus: one exposure factor
-            length = win.n_minutes
-            at = np.searchsorted(self.bolus_keys, idx * (length + 1) + m)
-            kernel.set_lane_values(self.blocks, AUX_ROW + _AUX_EXPOSURE, idx, self.bolus_factors[at])
-        capped = (codes & ~int(ClampCode.ROUNDED)) != 0
-        self.rec["bolus_capped"][idx, (day * _DAY + m) // self.every] += capped
+            factors = _exposure_factors(self.seeds[rows], _STREAM_RAPID, k0 + cols, self.cv[0], diagonal=True)
+            events[_EV["exposure"]] = factors[:, 0]
+        if win.reading_noise_mgdl is not None:
+            events[_EV["meter_noise_mgdl"]] = win.reading_noise_mgdl[rows, cols]
+        if self.cgm is not None:
+            sample = day * _DAY // self.cgm_period + cols // self.cgm_period
+            n_s = self.cgm.t_min.size
+            if sample.size and int(sample.max()) >= n_s:
+                raise InputRangeError("cgm samples", int(sample.max()), f"sample indices in [0, {n_s})")
+            events[_EV["cgm_gain"]] = self.cgm.gain[rows, sample]
+            events[_EV["cgm_offset_mgdl"]] = self.cgm.offset_mgdl[rows, sample]
+            events[_EV["cgm_ok"]] = self.cgm.status[rows, sample] == CgmFlag.OK
+        return event_ptr, cols.astype(np.int64), events
 
     def _record_day(self, day: int, length: int, samples: FloatArray) -> None:
         """The day's sensor readings at the records; the last sample starts the next day."""
@@ -399,28 +383,6 @@ def _exposure_factors(
     u = uniform01_pairs(keys, counters)[:, None] if diagonal else uniform01(keys, counters)
     z = normal_quantile(u)
     return lognormal_factor(z, np.full(z.shape, cv))
-
-
-def _decision_rounds(
-    announced: NDArray[np.bool_], length: int, lanes: int = LANES
-) -> list[NDArray[np.int64]]:
-    """The kernel calls of a day, as each patient's stop minute per call.
-
-    Patients run in blocks of ``lanes`` (the kernel's SIMD lanes), and a block's patients share
-    their minute: each call takes a block to the next announcement minute of any of its patients
-    (``length`` once there is none). Patients announcing at that minute then get their dose; the
-    others simply go on at the next call. A patient's trajectory does not depend on the stops
-    (between decisions its minutes are the same whether run in one call or several)."""
-    n = announced.shape[0]
-    n_blocks = -(-n // lanes)
-    rows, cols = np.nonzero(announced)
-    key = np.unique((rows // lanes) * (length + 1) + cols)  # distinct (block, minute), sorted
-    blocks, minutes = key // (length + 1), key % (length + 1)
-    counts = np.bincount(blocks, minlength=n_blocks)
-    rank = np.arange(key.size) - (np.cumsum(counts) - counts)[blocks]
-    stops = np.full((int(counts.max(initial=0)) + 1, n_blocks), length, dtype=np.int64)
-    stops[rank, blocks] = minutes
-    return list(np.repeat(stops, lanes, axis=1)[:, :n])
 
 
 _SIGNALS = {

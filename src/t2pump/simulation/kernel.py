@@ -1,8 +1,13 @@
 """The compiled minute kernel: blocks of patients on SIMD lanes.
 
 The cohort loop (:mod:`t2pump.simulation.cohort_run`) owns time: it prepares each day's inputs as
-arrays over patients, takes the therapy decisions (wizard doses through the limits) at the minutes
-they are due, and between decisions calls :func:`advance`, which runs the minutes for all patients.
+arrays over patients (behaviour, device programs, the day's announced meals with what is known of
+them beforehand) and calls :func:`advance`, which runs the day's minutes for all patients and takes
+the meal-bolus decisions at their minutes (:func:`_decide`: the wizard and the limits, the therapy
+layer's elementwise functions compiled as they are). Deciding inside the kernel keeps a block of
+patients in the core's caches for the whole day and is what a GPU backend needs (one launch a day,
+no round trip per decision); it replaced one call per block and announcement with the decisions
+taken in NumPy between calls (benchmarks/README.md, session 5).
 Patients go in blocks of :data:`~t2pump.simulation.lanes.LANES`; a block's states, parameters,
 inputs and RK4 stages live in one lane-major scratch array for the whole stretch, and the
 right-hand side runs over the lanes in a loop that LLVM compiles to SIMD arithmetic
@@ -43,6 +48,7 @@ from numba.core.caching import CompileResultCacheImpl, InTreeCacheLocator
 from numba.extending import overload, register_jitable
 from numpy.typing import NDArray
 
+from t2pump.devices import cgm
 from t2pump.physiology import dalla_man_2007, elementwise, exercise, meal, progression
 from t2pump.physiology.dalla_man_2007 import (
     BW,
@@ -59,6 +65,7 @@ from t2pump.physiology.dalla_man_2007 import (
 )
 from t2pump.simulation import lanes
 from t2pump.simulation.lanes import LANES, lane_view
+from t2pump.therapy import cohort_therapy, limits
 from t2pump.units import PMOL_PER_U
 
 FloatArray = NDArray[np.float64]
@@ -68,6 +75,7 @@ __all__ = [
     "AUX_NAMES",
     "AUX_ROW",
     "DAY_INPUTS",
+    "EVENT_NAMES",
     "N_KERNEL_STATES",
     "REC_NAMES",
     "REC_SNAPSHOTS",
@@ -117,6 +125,12 @@ for _f in (
     exercise.insulin_dependent_utilisation,
     dalla_man_2007._glucotoxic_factor,
     dalla_man_2007.rhs,
+    # the meal-bolus decision: what the sensor shows, the wizard, the limits
+    cgm.shown_glucose,
+    cohort_therapy.wizard_bolus_values,
+    limits._cap,
+    limits._floor_to_step,
+    limits.limit_bolus_values,
 ):
     register_jitable(inline="always")(_f)
 _rhs = dalla_man_2007.rhs
@@ -125,7 +139,7 @@ _rhs = dalla_man_2007.rhs
 # Numba's on-disk cache keys a compiled function on its own file's content only: an edit to the
 # model (dalla_man_2007.rhs, compiled into the kernel) would silently reuse a stale kernel. This
 # locator adds the content of every file the kernel compiles in to the cache key.
-_COMPILED_IN = (elementwise, meal, progression, exercise, dalla_man_2007, lanes)
+_COMPILED_IN = (elementwise, meal, progression, exercise, dalla_man_2007, lanes, cgm, cohort_therapy, limits)
 
 
 def _compiled_in_digest() -> str:
@@ -169,6 +183,17 @@ REC_NAMES = REC_SUMS + REC_SNAPSHOTS  # rows of ``advance``'s ``rec``
 DAY_INPUTS = ("carbs_g", "basal_u_per_h", "depot_u", "depot_exposure", "si_factor", "activity")
 _IN_CARBS, _IN_BASAL, _IN_DEPOT, _IN_EXPO, _IN_SI, _IN_ACTIVITY = range(6)
 _N_IN = len(DAY_INPUTS)
+# A day's announced meal boluses, one column per announcement (patients in order, then minutes):
+# what the cohort loop knows before the day (carbohydrate entered, the bolus depot's exposure
+# factor, a meter's error, the CGM sample's error terms) and what the kernel's decision writes
+# (the reading and IOB the wizard saw, its requested and limited dose, the clamp codes).
+EVENT_NAMES = (
+    "carbs_g", "exposure", "meter_noise_mgdl", "cgm_gain", "cgm_offset_mgdl", "cgm_ok",
+    "reading_mgdl", "iob_u", "requested_u", "dose_u", "clamp_codes",
+)  # fmt: skip
+_EV_CARBS, _EV_EXPOSURE, _EV_NOISE, _EV_GAIN, _EV_OFFSET, _EV_OK = range(6)
+_EV_READING, _EV_IOB, _EV_REQUESTED, _EV_DOSE, _EV_CODES = range(6, 11)
+_ROUNDED = int(limits.ClampCode.ROUNDED)
 _PULSE_EPS = 1e-9  # as CohortCsii's pulse arithmetic: floor(acc / pulse + eps)
 _MIN_PER_H = 60.0
 
@@ -284,6 +309,60 @@ def _begin_minute(s: Any, eat_rate: float, pulse_u: float, bolus_speed: float) -
         v[_R_AUX + _OPEN_SUMS + 2] = v[_R_AUX + _OPEN_SUMS + 2] + cho
 
 
+@njit(error_model="numpy")
+def _decide(
+    s: Any,
+    j: int,
+    i: int,
+    e: int,
+    slot: int,
+    m: int,
+    events: Any,
+    wizard: Any,
+    step: float,
+    sensor: Any,
+    iob_ring: Any,
+    samples: Any,
+    cgm_period: int,
+    capped: Any,
+    rec_at: int,
+    fail: Any,
+) -> bool:
+    """Lane ``j`` (patient ``i``) announces meal ``e`` of the day at minute ``m``: the wizard dose
+    through the limits (:func:`t2pump.therapy.cohort_therapy.wizard_bolus_values`,
+    :func:`t2pump.therapy.limits.limit_bolus_values`, compiled as they are) is queued for delivery.
+
+    The reading is the last CGM sample as the sensor shows it (:func:`t2pump.devices.cgm.shown_glucose`;
+    plasma glucose where it shows none), or interstitial glucose plus a meter's error without a sensor.
+    The IOB is the bolus on board at the start of the minute (the ring's slot, before the minute's
+    delivery). Returns False (and marks the patient failed) if the requested dose is not finite."""
+    vg = s[(_R_P + VG) * LANES + j]
+    if sensor[0] > 0.0:
+        g = samples[i, m // cgm_period]
+        value = cgm.shown_glucose(
+            g, events[_EV_GAIN, e], events[_EV_OFFSET, e], events[_EV_OK, e] > 0.0, sensor[1], sensor[2]
+        )
+        plasma = s[(_R_X + 3) * LANES + j] / vg
+        reading = plasma if math.isnan(value) else value
+    else:
+        reading = s[(_R_X + 12) * LANES + j] / vg + events[_EV_NOISE, e]
+    iob = iob_ring[i, slot]
+    requested = cohort_therapy.wizard_bolus_values(
+        events[_EV_CARBS, e], reading, iob, wizard[0, i], wizard[1, i], wizard[2, i], wizard[3, i]
+    )
+    events[_EV_READING, e], events[_EV_IOB, e], events[_EV_REQUESTED, e] = reading, iob, requested
+    if not math.isfinite(requested):
+        fail[i] = m + 1
+        return False
+    dose, codes = limits.limit_bolus_values(requested, wizard[4, i], wizard[5, i], step)
+    events[_EV_DOSE, e], events[_EV_CODES, e] = dose, codes
+    s[(_R_AUX + _QUEUE) * LANES + j] += dose
+    s[(_R_AUX + _EXPOSURE) * LANES + j] = events[_EV_EXPOSURE, e]  # one depot per bolus: its factor
+    if codes & ~_ROUNDED:  # a cap (not the rounding to the increment): counted in the records
+        capped[i, rec_at] += 1.0
+    return True
+
+
 @njit(nogil=True, cache=True, error_model="numpy")
 def advance(  # noqa: PLR0912, PLR0915 - a block's minutes in one compiled loop body
     blocks: Any,  # (blocks, _N_ROWS * LANES) the blocks' scratch (pack_blocks), updated in place
@@ -305,14 +384,21 @@ def advance(  # noqa: PLR0912, PLR0915 - a block's minutes in one compiled loop 
     r0: int,  # record of the run at the day's first record
     samples: Any,  # (n, L // cgm_period + 1) interstitial glucose at the CGM sample times, written
     fail: Any,  # (n,) int64: minute + 1 of a blow-up, -1 if none
+    event_ptr: Any,  # (n + 1,) int64: patient i's announcements are columns event_ptr[i] ... [i + 1] - 1
+    event_minute: Any,  # (announcements,) int64: minute of the day, increasing per patient
+    events: Any,  # (EVENT_NAMES, announcements): inputs read, decisions written
+    wizard: Any,  # (cohort_therapy.WIZARD_ROWS, n) the patients' wizard settings and maxima
+    bolus_step: float,  # the device's bolus step [U]
+    sensor: Any,  # (3,): 1.0 with a CGM (0.0: a meter), its range's low and high [mg/dL]
+    capped: Any,  # (n, records of the run): capped doses, counted
 ) -> None:
-    """Run minutes ``pos[i] <= m < stop[i]`` of the day for every patient ``i`` (module docstring).
+    """Run minutes ``pos[i] <= m < stop[i]`` of the day for every patient ``i`` (module docstring),
+    taking each announced meal's bolus decision at the top of its minute (:func:`_decide`).
 
-    Patients are independent between decisions. A block of LANES patients runs its minutes
-    together: all its running patients must be at the same minute with the same stop
-    (``cohort_run._decision_rounds``), otherwise ValueError. A patient's arithmetic is the same in
-    any lane and any block (no value crosses lanes), so results do not depend on the cohort's
-    size or on how a day is split into calls.
+    Patients are independent. A block of LANES patients runs its minutes together: all its running
+    patients must be at the same minute with the same stop, otherwise ValueError. A patient's
+    arithmetic is the same in any lane and any block (no value crosses lanes), so results do not
+    depend on the cohort's size or on how a day is split into calls.
 
     Bolus insulin on board: each minute's delivered bolus is added, times the curve, to the
     ``iob_ring`` slots of the minutes it will be on board (``lag + 1`` of them, the ring's size); a
@@ -326,10 +412,13 @@ def advance(  # noqa: PLR0912, PLR0915 - a block's minutes in one compiled loop 
     ring = iob_ring.shape[1]
     n_blocks = (n + LANES - 1) // LANES
     mismatch = np.zeros(n_blocks, dtype=np.bool_)
+    running = np.zeros(LANES, dtype=np.bool_)
+    touched = np.zeros(LANES, dtype=np.bool_)
+    nxt = np.zeros(LANES, dtype=np.int64)  # each lane's next announcement (column of events)
     for b in range(n_blocks):
         i0 = b * LANES
         width = min(LANES, n - i0)
-        running = np.zeros(LANES, dtype=np.bool_)
+        running[:] = False
         m0, m1 = -1, -1
         for j in range(width):
             i = i0 + j
@@ -342,14 +431,39 @@ def advance(  # noqa: PLR0912, PLR0915 - a block's minutes in one compiled loop 
         if m0 < 0 or mismatch[b]:
             continue
         steps = m1 - m0
-        touched = running.copy()
+        touched[:] = running
         s = blocks[b]
+        decide_at = m1  # the block's next announcement minute (m1: none before its stop)
         for j in range(LANES):
             s[_R_ACT * LANES + j] = 1.0 if running[j] else 0.0
+            if j < width:
+                e = event_ptr[i0 + j]
+                while e < event_ptr[i0 + j + 1] and event_minute[e] < m0:
+                    e += 1
+                nxt[j] = e
+                if running[j] and e < event_ptr[i0 + j + 1]:
+                    decide_at = min(decide_at, event_minute[e])
         rec_left, r = every - m0 % every, m0 // every
         cgm_left, c = cgm_period - m0 % cgm_period, m0 // cgm_period
         for t in range(steps):
             m = m0 + t
+            slot = (k0 + m) % ring
+            if m == decide_at:  # decisions of the lanes announcing now, then the block's next one
+                decide_at = m1
+                for j in range(width):
+                    i, e = i0 + j, nxt[j]
+                    if running[j] and e < event_ptr[i + 1] and event_minute[e] == m:
+                        ok = _decide(
+                            s, j, i, e, slot, m, events, wizard, bolus_step, sensor, iob_ring, samples,
+                            cgm_period, capped, r0 + r, fail,
+                        )  # fmt: skip
+                        if not ok:
+                            running[j] = False
+                            s[_R_ACT * LANES + j] = 0.0
+                        e += 1
+                        nxt[j] = e
+                    if running[j] and e < event_ptr[i + 1]:
+                        decide_at = min(decide_at, event_minute[e])
             for k in range(_N_IN):  # the day's inputs of the minute, into the lanes
                 day_input, col = day_inputs[k], m // input_minutes[k]
                 for j in range(width):
@@ -357,7 +471,6 @@ def advance(  # noqa: PLR0912, PLR0915 - a block's minutes in one compiled loop 
             _begin_minute(s, eat_rate, pulse_u, bolus_speed)
             for _ in range(substeps):
                 _rk4(s, gtox, dt)
-            slot = (k0 + m) % ring
             for j in range(width):
                 chunk = s[_R_CHUNK * LANES + j]
                 if chunk > 0.0 and running[j]:

@@ -18,14 +18,37 @@ from t2pump.devices.envelope import PumpEnvelope
 from t2pump.devices.pen import Pen
 from t2pump.errors import InputRangeError, check_array_range
 from t2pump.insulin.curves import ActionCurve
+from t2pump.physiology.elementwise import select
 from t2pump.schedule import DailySchedule
 from t2pump.therapy.limits import GUARDRAILS, limit_bolus_array, limit_injection_array
 from t2pump.units import MIN_PER_DAY, Concentration
 
-__all__ = ["CohortCsii", "CohortMdi", "wizard_bolus_array"]
+__all__ = ["WIZARD_ROWS", "CohortCsii", "CohortMdi", "wizard_bolus_array", "wizard_bolus_values"]
 
 FloatArray = NDArray[np.float64]
 _HALF_HOURS = 48
+
+
+def wizard_bolus_values(
+    carbs_g: Any,
+    glucose_mgdl: Any,
+    bolus_iob_u: Any,
+    carb_ratio_g_per_u: Any,
+    isf_mgdl_per_u: Any,
+    target_low_mgdl: Any,
+    target_high_mgdl: Any,
+) -> Any:
+    """The Medtronic Bolus Wizard rule (:func:`t2pump.therapy.bolus.calculate_bolus`), elementwise:
+    NumPy arrays, or one patient's scalars where the simulation kernel compiles it.
+
+    ``glucose_mgdl`` NaN means no glucose entered (food bolus only).
+    """
+    food = carbs_g / carb_ratio_g_per_u
+    g = select(np.isnan(glucose_mgdl), 0.5 * (target_low_mgdl + target_high_mgdl), glucose_mgdl)
+    high_corr = np.maximum(0.0, (g - target_high_mgdl) / isf_mgdl_per_u - bolus_iob_u)
+    low_corr = (g - target_low_mgdl) / isf_mgdl_per_u
+    below = select(g < target_low_mgdl, np.maximum(0.0, food + low_corr), food)
+    return select(g > target_high_mgdl, food + high_corr, below)
 
 
 def wizard_bolus_array(
@@ -37,18 +60,39 @@ def wizard_bolus_array(
     target_low_mgdl: FloatArray,
     target_high_mgdl: FloatArray,
 ) -> FloatArray:
-    """The Medtronic Bolus Wizard rule (:func:`t2pump.therapy.bolus.calculate_bolus`) for arrays.
-
-    ``glucose_mgdl`` NaN means no glucose entered (food bolus only).
-    """
-    food = carbs_g / carb_ratio_g_per_u
-    g = np.where(np.isnan(glucose_mgdl), 0.5 * (target_low_mgdl + target_high_mgdl), glucose_mgdl)
-    above = g > target_high_mgdl
-    below = g < target_low_mgdl
-    high_corr = np.maximum(0.0, (g - target_high_mgdl) / isf_mgdl_per_u - bolus_iob_u)
-    low_corr = (g - target_low_mgdl) / isf_mgdl_per_u
-    total = np.where(above, food + high_corr, np.where(below, np.maximum(0.0, food + low_corr), food))
+    """:func:`wizard_bolus_values` for arrays of patients."""
+    total = wizard_bolus_values(
+        carbs_g,
+        glucose_mgdl,
+        bolus_iob_u,
+        carb_ratio_g_per_u,
+        isf_mgdl_per_u,
+        target_low_mgdl,
+        target_high_mgdl,
+    )
     return np.asarray(total, dtype=np.float64)
+
+
+# Rows of the per-patient table of a cohort therapy's wizard settings (``wizard_table``): what the
+# simulation kernel needs to take the meal-bolus decisions itself.
+WIZARD_ROWS = (
+    "carb_ratio_g_per_u", "isf_mgdl_per_u", "target_low_mgdl", "target_high_mgdl",
+    "patient_max_bolus_u", "device_max_bolus_u",
+)  # fmt: skip
+
+
+_PEN_MAX_U = GUARDRAILS["bolus_u"].absolute[1]  # a pen dose above a pen's maximum is split, not capped
+
+
+def _table(s: _WizardSettings, device_max_u: FloatArray) -> FloatArray:
+    rows = (
+        s.carb_ratio_g_per_u,
+        s.isf_mgdl_per_u,
+        s.target_low_mgdl,
+        s.target_high_mgdl,
+        s.patient_max_bolus_u,
+    )
+    return np.ascontiguousarray(np.vstack([*rows, device_max_u]), dtype=np.float64)
 
 
 _T = TypeVar("_T", "CohortCsii", "CohortMdi")
@@ -233,6 +277,10 @@ class CohortCsii:
         device_max = self.pump_max_bolus_u if patients is None else self.pump_max_bolus_u[patients]
         return _wizard_dose(self, carbs_g, glucose_mgdl, bolus_iob_u, device_max, self.bolus_step_u, patients)
 
+    def wizard_table(self) -> tuple[FloatArray, float]:
+        """The wizard settings (WIZARD_ROWS, n) and the bolus step [U] of :meth:`meal_bolus`."""
+        return _table(self, self.pump_max_bolus_u), self.bolus_step_u
+
 
 @dataclass(frozen=True, slots=True)
 class CohortMdi:
@@ -277,5 +325,9 @@ class CohortMdi:
         patients: NDArray[np.intp] | None = None,
     ) -> tuple[FloatArray, NDArray[np.int64]]:
         """Wizard dose on the rapid pen through the limits; inputs for ``patients`` (default all)."""
-        pen_max = np.full(carbs_g.shape, GUARDRAILS["bolus_u"].absolute[1])  # a pen dose is split, not capped
+        pen_max = np.full(carbs_g.shape, _PEN_MAX_U)
         return _wizard_dose(self, carbs_g, glucose_mgdl, iob_u, pen_max, self.rapid_pen.step_u, patients)
+
+    def wizard_table(self) -> tuple[FloatArray, float]:
+        """The wizard settings (WIZARD_ROWS, n) and the pen step [U] of :meth:`meal_dose`."""
+        return _table(self, np.full(self.n_patients, _PEN_MAX_U)), self.rapid_pen.step_u

@@ -35,12 +35,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import IntFlag, StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from t2pump.errors import InputRangeError, check_finite, check_range
+from t2pump.physiology.elementwise import select
 
 __all__ = [
     "GUARDRAILS",
@@ -58,6 +59,7 @@ __all__ = [
     "limit_basal_rate_array",
     "limit_bolus",
     "limit_bolus_array",
+    "limit_bolus_values",
     "limit_injection",
     "limit_injection_array",
 ]
@@ -437,26 +439,63 @@ class ClampCode(IntFlag):
     ROUNDED = 16
 
 
+# ClampCode's flags as plain ints, for the elementwise forms below (compiled into the simulation kernel).
+_NEGATIVE, _HARD_LIMIT, _PATIENT_MAX = (
+    int(ClampCode.NEGATIVE),
+    int(ClampCode.HARD_LIMIT),
+    int(ClampCode.PATIENT_MAX),
+)
+_DEVICE_MAX, _ROUNDED = int(ClampCode.DEVICE_MAX), int(ClampCode.ROUNDED)
+_BOLUS_HARD_MAX_U = GUARDRAILS["bolus_u"].absolute[1]
+
+
+def _cap(x: Any, codes: Any, upper: Any, flag: int) -> tuple[Any, Any]:
+    """``x`` brought down to ``upper``, ``flag`` added to ``codes`` where it was above it
+    (elementwise: arrays, or scalars in the simulation kernel)."""
+    return np.minimum(x, upper), codes | select(x > upper + _EPS, flag, 0)
+
+
+def _floor_to_step(x: Any, codes: Any, step: Any) -> tuple[Any, Any]:
+    """Negative -> 0, then down to a multiple of ``step`` (elementwise), with their flags."""
+    codes = codes | select(x < 0, _NEGATIVE, 0)
+    x = np.maximum(x, 0.0)
+    rounded = np.round(np.floor(x / step + _EPS) * step, 10)
+    return rounded, codes | select(np.abs(rounded - x) > _EPS, _ROUNDED, 0)
+
+
+def limit_bolus_values(
+    requested_u: Any, patient_max_u: Any, device_max_u: Any, step_u: Any
+) -> tuple[Any, Any]:
+    """The rules of :func:`limit_bolus_array` on finite doses, elementwise: NumPy arrays, or one
+    patient's scalars where the simulation kernel compiles it (it takes the cohort's wizard
+    decisions inside its minute loop, through this very function). Returns (doses, clamp codes)."""
+    x = np.minimum(requested_u, _BOLUS_HARD_MAX_U)
+    codes = select(requested_u > _BOLUS_HARD_MAX_U + _EPS, _HARD_LIMIT, 0)
+    x, codes = _cap(x, codes, patient_max_u, _PATIENT_MAX)
+    x, codes = _cap(x, codes, device_max_u, _DEVICE_MAX)
+    return _floor_to_step(x, codes, step_u)
+
+
+def _finite(requested_u: NDArray[np.float64], field: str) -> NDArray[np.float64]:
+    x = np.asarray(requested_u, dtype=np.float64)
+    if not np.all(np.isfinite(x)):
+        i = int(np.argmax(~np.isfinite(x)))
+        raise InputRangeError(f"{field}[{i}]", float(x.reshape(-1)[i]), "a finite number")
+    return x
+
+
 def _limit_array(
     requested_u: NDArray[np.float64],
     caps: list[tuple[ClampCode, object]],
     step_u: float | NDArray[np.float64],
     field: str,
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    x = np.asarray(requested_u, dtype=np.float64)
-    if not np.all(np.isfinite(x)):
-        i = int(np.argmax(~np.isfinite(x)))
-        raise InputRangeError(f"{field}[{i}]", float(x.reshape(-1)[i]), "a finite number")
+    x = _finite(requested_u, field)
     codes = np.zeros(x.shape, dtype=np.int64)
     for flag, upper in caps:
-        over = x > np.asarray(upper, dtype=np.float64) + _EPS
-        codes |= np.where(over, int(flag), 0)
-        x = np.minimum(x, np.asarray(upper, dtype=np.float64))
-    codes |= np.where(x < 0, int(ClampCode.NEGATIVE), 0)
-    x = np.maximum(x, 0.0)
-    rounded = np.round(np.floor(x / step_u + _EPS) * step_u, 10)
-    codes |= np.where(np.abs(rounded - x) > _EPS, int(ClampCode.ROUNDED), 0)
-    return rounded, codes
+        x, codes = _cap(x, codes, np.asarray(upper, dtype=np.float64), int(flag))
+    rounded, codes = _floor_to_step(x, codes, step_u)
+    return np.asarray(rounded, dtype=np.float64), np.asarray(codes, dtype=np.int64)
 
 
 def limit_bolus_array(
@@ -471,12 +510,11 @@ def limit_bolus_array(
     Caps as in :func:`limit_bolus` (t2pump hard limit, patient max, device max), negative -> 0, then
     round down to the device step. Returns the doses and, per patient, the OR of the clamps applied.
     """
-    caps: list[tuple[ClampCode, object]] = [
-        (ClampCode.HARD_LIMIT, GUARDRAILS["bolus_u"].absolute[1]),
-        (ClampCode.PATIENT_MAX, patient_max_u),
-        (ClampCode.DEVICE_MAX, device_max_u),
-    ]
-    return _limit_array(requested_u, caps, step_u, "bolus_u")
+    x = _finite(requested_u, "bolus_u")
+    doses, codes = limit_bolus_values(
+        x, np.asarray(patient_max_u, dtype=np.float64), np.asarray(device_max_u, dtype=np.float64), step_u
+    )
+    return np.asarray(doses, dtype=np.float64), np.asarray(codes, dtype=np.int64).reshape(x.shape)
 
 
 def limit_basal_rate_array(
