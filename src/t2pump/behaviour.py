@@ -730,9 +730,9 @@ def to_minute_grid(events: BehaviourEvents, n_minutes: int, *, t0_min: int = 0) 
     def place(times: IntArray, values: FloatArray, mask: BoolArray) -> FloatArray:
         cols = times - t0_min
         keep = mask & (cols >= 0) & (cols < width)
-        flat = rows[keep] * width + cols[keep]
-        summed = np.bincount(flat, weights=values[keep], minlength=n * width)  # adds same-minute events
-        return np.asarray(summed.reshape(n, width), dtype=np.float64)
+        grid = np.zeros((n, width))  # untouched pages stay the zero page until read
+        np.add.at(grid.reshape(-1), rows[keep] * width + cols[keep], values[keep])  # same-minute events add
+        return grid
 
     bolus_time = events.bolus_time_min
     correction = place(bolus_time, np.ones(bolus_time.shape), events.correction_used)
@@ -745,22 +745,17 @@ def to_minute_grid(events: BehaviourEvents, n_minutes: int, *, t0_min: int = 0) 
 
 
 def _activity_grid(events: BehaviourEvents, width: int, t0_min: int) -> FloatArray:
-    """Intensity per minute, built as alternating rest/session segments of the flattened grid.
-
-    A patient's sessions never overlap and each ends by midnight, so in row-major order the
-    kept sessions' start and end positions are non-decreasing: ``np.repeat`` lays out the
-    segments exactly, with one allocation.
-    """
+    """Intensity per minute: zeros, then each kept session's minutes (all sessions' flat positions
+    at once; a patient's sessions never overlap)."""
     n = events.n_patients
     start = events.activity_start_min - t0_min
     end = start + events.activity_duration_min
     keep = (events.activity_duration_min > 0) & (end > 0) & (start < width)
     rows = np.broadcast_to(np.arange(n, dtype=np.int64)[:, None], start.shape)[keep]
     first = rows * width + np.clip(start[keep], 0, width)
-    last = rows * width + np.clip(end[keep], 0, width)
-    bounds = np.empty(2 * first.size + 2, dtype=np.int64)
-    bounds[0], bounds[-1] = 0, n * width
-    bounds[1:-1:2], bounds[2:-1:2] = first, last
-    values = np.zeros(2 * first.size + 1)
-    values[1::2] = events.activity_intensity[keep]
-    return np.asarray(np.repeat(values, np.diff(bounds)).reshape(n, width), dtype=np.float64)
+    lengths = rows * width + np.clip(end[keep], 0, width) - first
+    offsets = np.cumsum(lengths) - lengths  # where each session's minutes begin in the flat list
+    flat = np.arange(int(lengths.sum())) + np.repeat(first - offsets, lengths)
+    grid = np.zeros((n, width))
+    grid.reshape(-1)[flat] = np.repeat(events.activity_intensity[keep], lengths)
+    return grid

@@ -287,3 +287,15 @@ def test_the_kernel_refuses_a_block_whose_patients_are_not_at_the_same_minute(
     monkeypatch.setattr(cohort_run, "advance", skewed)
     with pytest.raises(ValueError, match="share their minute"):
         simulate_cohort(model, _pump(model), CohortInputs(cho, cho.copy()))
+
+
+@pytest.mark.parametrize(("n", "threads"), [(1, 2), (20, 2), (1000, 2), (10_000, 2), (10_000, 3), (5000, 1)])
+def test_the_cohort_parts_cover_it_in_whole_rounds_of_blocks(n: int, threads: int) -> None:
+    parts = cohort_run._parts(n, threads)
+    assert np.array_equal(np.concatenate(parts), np.arange(n))  # contiguous, in order, all
+    sizes = [p.size for p in parts]
+    if len(parts) > threads:
+        assert len(parts) % threads == 0  # no part left alone on one core at the end
+        assert max(sizes) <= cohort_run.PATIENT_BLOCK
+    if n >= len(parts) * kernel.LANES:
+        assert all(p[0] % kernel.LANES == 0 for p in parts)  # whole SIMD blocks

@@ -481,9 +481,12 @@ def run_with_final_state(
 
 def _parts(n: int, threads: int) -> list[NDArray[np.intp]]:
     """Contiguous parts of the cohort: at most about PATIENT_BLOCK patients each and, when there
-    are enough patients, at least one part per thread; whole blocks of LANES patients where the
+    are enough patients, at least one part per thread (a multiple of the threads when there are
+    more parts than threads); whole blocks of LANES patients where the
     parts can be (a part's last block may be partial)."""
     n_parts = max(-(-n // PATIENT_BLOCK), min(threads, -(-n // LANES)))
+    if n_parts > threads:  # a whole number of rounds: no part left to run alone on one core
+        n_parts = -(-n_parts // threads) * threads
     unit = LANES if n >= n_parts * LANES else 1
     units = -(-n // unit)
     edges = [min(n, (k * units // n_parts) * unit) for k in range(n_parts + 1)]
