@@ -49,7 +49,7 @@ def test_cli_cohort_json_summary_and_trace(tmp_path: Path, capsys: pytest.Captur
     assert code == 0
     data = json.loads(capsys.readouterr().out)
     assert [set(p) for p in data["patients"]] == [
-        {"patient", "mean_glucose_mgdl", "time_in_range_70_180_pct", "total_daily_dose_u"}
+        {"patient", "mean_glucose_mgdl", "time_in_range_70_180_pct", "total_daily_dose_u", "capped_boluses"}
     ] * 3
     trace = load_trace(out)
     assert trace.signals["bg_plasma"].shape == (3, 288)
@@ -57,6 +57,8 @@ def test_cli_cohort_json_summary_and_trace(tmp_path: Path, capsys: pytest.Captur
     assert data["patients"][0]["mean_glucose_mgdl"] == pytest.approx(
         trace.signals["bg_plasma"][0].mean(), abs=0.05
     )
+    capped = [int(c) for c in trace.signals["bolus_capped"].sum(axis=1)]
+    assert [p["capped_boluses"] for p in data["patients"]] == capped
     warm_up = trace.t_min < 120  # Dexcom G6 warm-up (2 h from insertion at t = 0): no CGM readings
     assert np.all(np.isnan(trace.signals["cgm"][:, warm_up]))
 

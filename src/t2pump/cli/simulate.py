@@ -101,6 +101,7 @@ def _cohort_command(
         typer.echo(
             f"  {row['patient']}: mean {row['mean_glucose_mgdl']} mg/dL, "
             f"TIR {row['time_in_range_70_180_pct']} %, TDD {row['total_daily_dose_u']} U"
+            + (f", {row['capped_boluses']} bolus(es) capped by the limits" if row["capped_boluses"] else "")
         )
     if out is not None:
         typer.echo(f"trace written to {out}")

@@ -299,16 +299,19 @@ def continue_cohort_run(
 
 
 def summarise(trace: Trace, days: int) -> list[dict[str, object]]:
-    """Per patient: mean plasma glucose, % time 70-180 mg/dL (plasma), total daily dose."""
+    """Per patient: mean plasma glucose, % time 70-180 mg/dL (plasma), total daily dose, and the
+    number of meal boluses the limits capped (hard, patient or device maximum)."""
     bg = trace.signals["bg_plasma"]
     tir = 100.0 * np.mean((bg >= 70.0) & (bg <= 180.0), axis=1)
     tdd = (trace.signals["insulin_basal"].sum(axis=1) + trace.signals["insulin_bolus"].sum(axis=1)) / days
+    capped = trace.signals.get("bolus_capped", np.zeros_like(bg)).sum(axis=1)
     return [
         {
             "patient": p,
             "mean_glucose_mgdl": round(float(m), 1),
             "time_in_range_70_180_pct": round(float(t), 1),
             "total_daily_dose_u": round(float(d), 2),
+            "capped_boluses": int(c),
         }
-        for p, m, t, d in zip(trace.patients, bg.mean(axis=1), tir, tdd, strict=True)
+        for p, m, t, d, c in zip(trace.patients, bg.mean(axis=1), tir, tdd, capped, strict=True)
     ]
