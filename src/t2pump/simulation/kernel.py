@@ -73,18 +73,14 @@ IntArray = NDArray[np.intp]
 
 __all__ = [
     "AUX_NAMES",
-    "AUX_ROW",
     "DAY_INPUTS",
     "EVENT_NAMES",
     "N_KERNEL_STATES",
     "REC_NAMES",
     "REC_SNAPSHOTS",
     "REC_SUMS",
-    "STATE_ROW",
     "advance",
-    "lane_values",
     "pack_blocks",
-    "set_lane_values",
     "unpack_states",
 ]
 
@@ -194,6 +190,13 @@ EVENT_NAMES = (
 _EV_CARBS, _EV_EXPOSURE, _EV_NOISE, _EV_GAIN, _EV_OFFSET, _EV_OK = range(6)
 _EV_READING, _EV_IOB, _EV_REQUESTED, _EV_DOSE, _EV_CODES = range(6, 11)
 _ROUNDED = int(limits.ClampCode.ROUNDED)
+_W_CR, _W_ISF, _W_LOW, _W_HIGH, _W_PATIENT_MAX, _W_DEVICE_MAX = (
+    cohort_therapy.WIZARD_ROWS.index(name)
+    for name in (
+        "carb_ratio_g_per_u", "isf_mgdl_per_u", "target_low_mgdl", "target_high_mgdl",
+        "patient_max_bolus_u", "device_max_bolus_u",
+    )
+)  # fmt: skip
 _PULSE_EPS = 1e-9  # as CohortCsii's pulse arithmetic: floor(acc / pulse + eps)
 _MIN_PER_H = 60.0
 
@@ -347,14 +350,14 @@ def _decide(
     else:
         reading = s[(_R_X + 12) * LANES + j] / vg + events[_EV_NOISE, e]
     iob = iob_ring[i, slot]
-    requested = cohort_therapy.wizard_bolus_values(
-        events[_EV_CARBS, e], reading, iob, wizard[0, i], wizard[1, i], wizard[2, i], wizard[3, i]
-    )
+    cr, isf, low, high = wizard[_W_CR, i], wizard[_W_ISF, i], wizard[_W_LOW, i], wizard[_W_HIGH, i]
+    requested = cohort_therapy.wizard_bolus_values(events[_EV_CARBS, e], reading, iob, cr, isf, low, high)
     events[_EV_READING, e], events[_EV_IOB, e], events[_EV_REQUESTED, e] = reading, iob, requested
     if not math.isfinite(requested):
         fail[i] = m + 1
         return False
-    dose, codes = limits.limit_bolus_values(requested, wizard[4, i], wizard[5, i], step)
+    patient_max, device_max = wizard[_W_PATIENT_MAX, i], wizard[_W_DEVICE_MAX, i]
+    dose, codes = limits.limit_bolus_values(requested, patient_max, device_max, step)
     events[_EV_DOSE, e], events[_EV_CODES, e] = dose, codes
     s[(_R_AUX + _QUEUE) * LANES + j] += dose
     s[(_R_AUX + _EXPOSURE) * LANES + j] = events[_EV_EXPOSURE, e]  # one depot per bolus: its factor
@@ -521,9 +524,6 @@ def advance(  # noqa: PLR0912, PLR0915 - a block's minutes in one compiled loop 
 
 
 # ---- the blocks' scratch from and to patient-major arrays (NumPy, outside the minute loop) -----
-STATE_ROW, AUX_ROW = _R_X, _R_AUX  # first scratch rows of the states and of the AUX_NAMES
-
-
 def pack_blocks(x: FloatArray, p: FloatArray, aux: FloatArray) -> FloatArray:
     """The scratch of every block of LANES patients for :func:`advance`: states ``x``
     (N_KERNEL_STATES, n), parameters ``p`` (N_PARAMS, n) and bookkeeping ``aux`` (AUX_NAMES, n)
@@ -538,18 +538,6 @@ def pack_blocks(x: FloatArray, p: FloatArray, aux: FloatArray) -> FloatArray:
         rows = values.shape[0]
         scratch[:, row : row + rows, :] = values[:, src].reshape(rows, n_blocks, LANES).transpose(1, 0, 2)
     return scratch.reshape(n_blocks, _N_ROWS * LANES)
-
-
-def lane_values(blocks: FloatArray, row: int, patients: IntArray) -> FloatArray:
-    """Scratch row ``row`` (e.g. ``STATE_ROW + k``) of the given patients: a view's fancy index, a copy."""
-    b, j = np.divmod(patients, LANES)
-    return np.asarray(blocks[b, row * LANES + j], dtype=np.float64)
-
-
-def set_lane_values(blocks: FloatArray, row: int, patients: IntArray, values: FloatArray) -> None:
-    """Write scratch row ``row`` of the given (distinct) patients."""
-    b, j = np.divmod(patients, LANES)
-    blocks[b, row * LANES + j] = values
 
 
 def unpack_states(blocks: FloatArray, n: int) -> FloatArray:

@@ -469,8 +469,7 @@ def limit_bolus_values(
     """The rules of :func:`limit_bolus_array` on finite doses, elementwise: NumPy arrays, or one
     patient's scalars where the simulation kernel compiles it (it takes the cohort's wizard
     decisions inside its minute loop, through this very function). Returns (doses, clamp codes)."""
-    x = np.minimum(requested_u, _BOLUS_HARD_MAX_U)
-    codes = select(requested_u > _BOLUS_HARD_MAX_U + _EPS, _HARD_LIMIT, 0)
+    x, codes = _cap(requested_u, 0, _BOLUS_HARD_MAX_U, _HARD_LIMIT)
     x, codes = _cap(x, codes, patient_max_u, _PATIENT_MAX)
     x, codes = _cap(x, codes, device_max_u, _DEVICE_MAX)
     return _floor_to_step(x, codes, step_u)
