@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from t2pump.physiology.uva_padova import UvaPadova2008, UvaPadovaRun, patient_names
-from t2pump.simulation.engine import DEFAULT_SUBSTEPS, SimulationError, run_open_loop
+from t2pump.simulation.engine import DEFAULT_SUBSTEPS, TINY, SimulationError, rk4_step, run_open_loop
 
 ADULTS = [n for n in patient_names() if n.startswith("adult")]
 
@@ -61,3 +61,15 @@ def test_a_blow_up_names_the_patient_and_the_minute() -> None:
     ins[1, 10] = 1e12  # absurd insulin: glucose goes negative / non-finite
     with pytest.raises(SimulationError, match="adult#002"):
         run_open_loop(UvaPadovaRun.start(model), model.x0, np.zeros_like(ins), ins, model.names)
+
+
+def test_a_state_decaying_without_input_reaches_zero_not_a_subnormal() -> None:
+    # x' = -x / 5 (the exercise state Y after a session): without the underflow guard RK4's rounding
+    # holds x at the smallest subnormals for ever (measured: 1.5e-323), where arithmetic is slow.
+    x = np.array([1.0, -3.0, 0.0])
+    for _ in range(5000):  # 5,000 min: e^-1000 is far below the smallest double
+        x = rk4_step(lambda v: -v / 5.0, x, 1.0)
+    np.testing.assert_array_equal(x, 0.0)
+    y = rk4_step(lambda v: -v / 5.0, np.array([1e-300, TINY]), 1.0)
+    assert y[0] == pytest.approx(1e-300 * (1 - 1 / 5 + 1 / 50 - 1 / 750 + 1 / 15000), rel=1e-12)
+    assert y[1] == 0.0  # below the smallest normal: zero

@@ -65,13 +65,25 @@ class Trace:
     origin_date: str | None = None
 
 
+# Underflow guard: a state whose magnitude falls below the smallest normal double is set to zero at
+# the end of each step. A state decaying with no input (the exercise state Y, tau 5 min, ~2.5 days
+# after an activity session; an insulin depot never refilled) otherwise sinks into subnormal numbers,
+# where RK4's rounding holds it at the smallest subnormals for ever, and every operation on it takes a
+# slow microcode path (x86: ~100 cycles; one such lane slows a whole SIMD vector). Measured on the
+# compiled kernel, 1,000 patients x 14 days: day 13 took 0.25 s against 0.13 s on day 2, 22 % of
+# the patients' Y held at 1.5e-323. Values this small are zero for every quantity in the models.
+TINY = float(np.finfo(np.float64).tiny)
+
+
 def rk4_step(f: Callable[..., FloatArray], x: FloatArray, dt: float, *args: FloatArray) -> FloatArray:
-    """One classical Runge-Kutta step of ``x' = f(x, *args)`` with ``args`` held constant."""
+    """One classical Runge-Kutta step of ``x' = f(x, *args)`` with ``args`` held constant
+    (results below :data:`TINY` in magnitude set to zero)."""
     k1 = f(x, *args)
     k2 = f(x + 0.5 * dt * k1, *args)
     k3 = f(x + 0.5 * dt * k2, *args)
     k4 = f(x + dt * k3, *args)
-    return x + (dt / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+    new = x + (dt / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+    return np.where(np.abs(new) < TINY, 0.0, new)
 
 
 def _check(x: FloatArray, glucose: FloatArray, patients: tuple[str, ...], t_min: float) -> None:

@@ -63,7 +63,8 @@ from t2pump.physiology.dalla_man_2007 import (
     U_SI,
     VG,
 )
-from t2pump.simulation import lanes
+from t2pump.simulation import engine, lanes
+from t2pump.simulation.engine import TINY as _TINY
 from t2pump.simulation.lanes import LANES, lane_view
 from t2pump.therapy import cohort_therapy, limits
 from t2pump.units import PMOL_PER_U
@@ -135,7 +136,18 @@ _rhs = dalla_man_2007.rhs
 # Numba's on-disk cache keys a compiled function on its own file's content only: an edit to the
 # model (dalla_man_2007.rhs, compiled into the kernel) would silently reuse a stale kernel. This
 # locator adds the content of every file the kernel compiles in to the cache key.
-_COMPILED_IN = (elementwise, meal, progression, exercise, dalla_man_2007, lanes, cgm, cohort_therapy, limits)
+_COMPILED_IN = (
+    elementwise,
+    meal,
+    progression,
+    exercise,
+    dalla_man_2007,
+    lanes,
+    engine,
+    cgm,
+    cohort_therapy,
+    limits,
+)
 
 
 def _compiled_in_digest() -> str:
@@ -250,8 +262,8 @@ def _stage_input(s: Any, k_row: int, h: float) -> None:
 @njit(error_model="numpy", fastmath={"contract"})
 def _rk4(s: Any, gtox: Any, dt: float) -> None:
     """One classical RK4 step for the active lanes, the arithmetic of
-    :func:`t2pump.simulation.engine.rk4_step` (with fused multiply-adds); inactive lanes keep their
-    state."""
+    :func:`t2pump.simulation.engine.rk4_step` (with fused multiply-adds; states below
+    ``engine.TINY`` set to zero); inactive lanes keep their state."""
     _stage(s, gtox, _R_X, _R_K1)
     _stage_input(s, _R_K1, 0.5 * dt)
     _stage(s, gtox, _R_XT, _R_K2)
@@ -266,6 +278,7 @@ def _rk4(s: Any, gtox: Any, dt: float) -> None:
             k1, k2 = s[_R_K1 * LANES + q], s[_R_K2 * LANES + q]
             k3, k4 = s[_R_K3 * LANES + q], s[_R_K4 * LANES + q]
             new = x + (dt / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+            new = lanes.select(np.abs(new) < _TINY, 0.0, new)  # engine.TINY: the underflow guard
             s[_R_X * LANES + q] = lanes.select(s[_R_ACT * LANES + j] > 0.0, new, x)
 
 
