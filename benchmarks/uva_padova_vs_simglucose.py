@@ -48,8 +48,9 @@ def t2pump_closed_loop_patient_days_per_s(
     """The type 2 model with CSII, behaviour (meals, adherence) and CGM in the loop, ``repeat`` runs
     of different cohorts of ``n``: patient-days per second of the first run (the process's memory
     still fresh from the system: page faults on the trace arrays), the median of all runs, and the
-    median with the preparation (cohort draw, programs, sensor errors). The compiled kernel is
-    loaded (or compiled) once beforehand, as any long run amortises it."""
+    median with the preparation (cohort draw, starting programs). The run itself draws each day's
+    behaviour and makes each day's sensor errors. The compiled kernel is loaded (or compiled) once
+    beforehand, as any long run amortises it."""
     prepare_cohort_run("opt2mise", 2, 1, "pump", seed=1).run()
     runs, with_prep = [], []
     for k in range(repeat):
@@ -66,7 +67,7 @@ def t2pump_closed_loop_patient_days_per_s(
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--patients", type=int, nargs="+", default=[1, 100, 1000, 10000])
-    parser.add_argument("--days", type=int, default=1, help="days of the closed-loop runs")
+    parser.add_argument("--days", type=int, nargs="+", default=[3, 14], help="days of the closed-loop runs")
     parser.add_argument("--repeat", type=int, default=3, help="closed-loop runs per cohort size")
     parser.add_argument("--simglucose-python", default=os.environ.get("SIMGLUCOSE_PYTHON"))
     args = parser.parse_args()
@@ -87,15 +88,16 @@ def main() -> int:
         f"simglucose: {simg['cpu_s_per_day']:.2f} s CPU, {simg['wall_s_per_day']:.2f} s wall per patient-day "
         f"= {simg_pds:.3f} patient-days/s"
     )
-    head = f"{'patients':>9} {'open-loop UVA/Padova pd/s':>26} {'ratio':>9}"
+    head = f"{'patients':>9} {'open-loop UVA/Padova pd/s':>26} {'ratio':>9} {'days':>5}"
     print(f"{head} {'closed-loop T2D CSII pd/s':>26} {'ratio':>9} {'first run':>10} {'with preparation':>17}")
     for n in args.patients:
         pds = t2pump_patient_days_per_s(n)
-        first, closed, with_prep = t2pump_closed_loop_patient_days_per_s(n, args.days, args.repeat)
-        print(
-            f"{n:>9} {pds:>26.1f} {pds / simg_pds:>8,.0f}x {closed:>26.1f} {closed / simg_pds:>8,.0f}x "
-            f"{first:>10.1f} {with_prep:>17.1f}"
-        )
+        for days in args.days:
+            first, closed, with_prep = t2pump_closed_loop_patient_days_per_s(n, days, args.repeat)
+            print(
+                f"{n:>9} {pds:>26.1f} {pds / simg_pds:>8,.0f}x {days:>5} {closed:>26.1f} "
+                f"{closed / simg_pds:>8,.0f}x {first:>10.1f} {with_prep:>17.1f}"
+            )
     return 0
 
 

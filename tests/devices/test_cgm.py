@@ -9,7 +9,9 @@ deterministic; 4 SE would give a false failure about once in 16,000 seeds.
 
 from __future__ import annotations
 
+import itertools
 import math
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -20,9 +22,11 @@ from numpy.typing import NDArray
 from t2pump.devices.cgm import (
     DEXCOM_G6,
     CgmErrorModel,
+    CgmErrors,
     CgmFlag,
     CgmSensor,
     GlucoseSite,
+    SeededCgmErrors,
     _not_a_knot_weights,
     plasma_to_interstitial,
     read,
@@ -196,6 +200,81 @@ def _sensors(draw: st.DrawFn) -> CgmSensor:
         dropout_prob=draw(st.sampled_from([0.0, 0.05, 0.5])),
         dropout_mean_min=draw(st.floats(sample, 60.0)),
     )
+
+
+def _concat(windows: list[CgmErrors], overlaps: list[int]) -> dict[str, NDArray[np.generic]]:
+    """The windows' values end to end, each window's first ``overlap`` samples (read twice) dropped."""
+    return {
+        f: np.concatenate([getattr(w, f)[..., o:] for w, o in zip(windows, overlaps, strict=True)], axis=-1)
+        for f in ("t_min", "gain", "offset_mgdl", "status")
+    }
+
+
+@pytest.mark.property
+@settings(max_examples=40, deadline=None)
+@given(
+    sensor=_sensors(),
+    minutes=st.integers(0, 3 * 1440),
+    age_frac=st.floats(0.0, 0.999),
+    seed=st.integers(0, 2**32),
+    sizes=st.lists(st.integers(1, 400), min_size=1, max_size=12),
+    overlap=st.booleans(),
+)
+def test_errors_read_window_by_window_are_the_whole_horizons(
+    sensor: CgmSensor, minutes: int, age_frac: float, seed: int, sizes: list[int], overlap: bool
+) -> None:
+    # What a long simulation reads: a window at a time (each day's starting at the last sample of
+    # the day before when ``overlap``), the latent processes, sessions and dropouts carried over.
+    seeds = seeds_for(seed, np.arange(3))
+    session = sensor.session_min
+    ages = None if session is None else (np.array([0.0, age_frac, 0.5]) * session).astype(np.int64)
+    whole = sensor_errors(minutes, seeds=seeds, sensor=sensor, sensor_age_min=ages)
+    reader = SeededCgmErrors(minutes, seeds, sensor, ages).reader()
+    windows, overlaps, first = [], [], 0
+    for size in itertools.cycle(sizes):
+        back = 1 if overlap and first > 0 else 0
+        count = min(size + back, whole.n_samples - first + back)
+        windows.append(reader.window(first - back, count))
+        overlaps.append(back)
+        first += count - back
+        if first == whole.n_samples:
+            break
+    for field, values in _concat(windows, overlaps).items():
+        np.testing.assert_array_equal(values, getattr(whole, field), err_msg=field)
+
+
+def test_a_reader_goes_forward_only_and_a_seeded_source_starts_again() -> None:
+    source = SeededCgmErrors(2 * 1440, seeds_for(3, np.arange(4)), DEXCOM_G6)
+    reader = source.reader()
+    day1 = reader.window(288, 289)
+    with pytest.raises(InputRangeError, match="first"):
+        reader.window(287, 2)
+    with pytest.raises(InputRangeError, match="count"):
+        reader.window(500, 100)  # beyond the horizon's 577 samples
+    again = source.reader().window(288, 289)  # a fresh reader makes the same errors
+    np.testing.assert_array_equal(again.offset_mgdl, day1.offset_mgdl)
+    part = source.take(np.array([2, 0])).errors()
+    whole = source.errors()
+    np.testing.assert_array_equal(part.offset_mgdl, whole.offset_mgdl[[2, 0]])
+    np.testing.assert_array_equal(part.status, whole.status[[2, 0]])
+
+
+def test_reading_day_by_day_holds_a_day_of_errors_not_the_horizon() -> None:
+    # 300 patients x 60 days of G6 errors whole would be 300 x 17,281 samples x (8 + 8 + 1) bytes
+    # = 88 MB; read a day at a time, the reader holds about one day (1.5 MB) and its blocks.
+    n, days = 300, 60
+    source = SeededCgmErrors(days * 1440, seeds_for(8, np.arange(n)), DEXCOM_G6)
+    reader = source.reader()
+    reader.window(0, 289)
+    tracemalloc.start()
+    try:
+        for day in range(1, days):
+            reader.window(day * 288, 289)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    one_day = n * 289 * (8 + 8 + 1)
+    assert peak < 12 * one_day, f"peak {peak / 1e6:.1f} MB for days of {one_day / 1e6:.1f} MB"
 
 
 @pytest.mark.property

@@ -10,6 +10,8 @@ import pytest
 
 from t2pump.behaviour import draw_days, to_minute_grid
 from t2pump.cli.app import main
+from t2pump.errors import InputRangeError
+from t2pump.physiology.sensitivity_variation import SensitivityVariation
 from t2pump.simulation.cohort_run import CohortInputs, simulate_cohort
 from t2pump.simulation.cohort_setup import prepare_cohort_run
 from t2pump.simulation.trace_io import load_trace
@@ -85,3 +87,19 @@ def test_streaming_behaviour_day_by_day_equals_the_whole_run_grid() -> None:
     full = simulate_cohort(run.model, run.therapy, whole, cgm=run.cgm)
     for name, signal in streamed.signals.items():
         np.testing.assert_array_equal(signal, full.signals[name], err_msg=name)
+
+
+@pytest.mark.property
+def test_sensor_errors_made_day_by_day_give_the_run_of_the_whole_horizons_errors() -> None:
+    # A named cohort's run makes its CGM errors a day at a time (SeededCgmErrors); given the same
+    # errors computed for the whole horizon at once, the run is the same to the last bit.
+    run = prepare_cohort_run("opt2mise", 5, 3, "pump", seed=4)
+    streamed = run.run()
+    whole = simulate_cohort(
+        run.model, run.therapy, run.inputs, cgm=run.cgm.errors(), sensitivity=SensitivityVariation()
+    )
+    assert np.any(np.isfinite(streamed.signals["cgm"]))
+    for name, signal in streamed.signals.items():
+        np.testing.assert_array_equal(signal, whole.signals[name], err_msg=name)
+    with pytest.raises(InputRangeError, match=r"cgm\.n_samples"):
+        simulate_cohort(run.model, run.therapy, run.inputs, cgm=run.cgm.errors().window(0, 500))

@@ -10,7 +10,7 @@ from numba import njit
 from test_cohort_run import CURVE, _cohort, _mdi, _meals, _pump
 
 from t2pump.devices.cgm import DEXCOM_G6, sensor_errors
-from t2pump.physiology.dalla_man_2007 import N_INPUTS, DallaMan2007, DallaManRun, rhs
+from t2pump.physiology.dalla_man_2007 import N_INPUTS, Y_EX, DallaMan2007, DallaManRun, rhs
 from t2pump.physiology.elementwise import tanh
 from t2pump.physiology.progression import Glucotoxicity
 from t2pump.physiology.sensitivity_variation import SensitivityVariation
@@ -18,7 +18,7 @@ from t2pump.randomness import patient_seeds, uniform01, uniform01_pairs
 from t2pump.simulation import cohort_run, kernel  # kernel: registers the model's scalar forms
 from t2pump.simulation.cohort_run import CohortInputs, simulate_cohort
 from t2pump.simulation.cohort_setup import prepare_cohort_run
-from t2pump.simulation.engine import rk4_step
+from t2pump.simulation.engine import TINY, rk4_step
 from t2pump.therapy.cohort_therapy import CohortCsii, CohortMdi
 from t2pump.therapy.limits import ClampCode, limit_bolus_array, limit_bolus_values
 
@@ -198,7 +198,7 @@ def test_the_kernel_decides_each_bolus_as_the_therapy_layer_does(
         np.testing.assert_array_equal(ev["dose_u"], dose)
         np.testing.assert_array_equal(ev["clamp_codes"], codes)
         sample = m // 5
-        shown = run.cgm.readings_at(day * 288 + sample, ev["samples"][idx, sample], idx)
+        shown = run.cgm.errors().readings_at(day * 288 + sample, ev["samples"][idx, sample], idx)
         has = ~np.isnan(shown)
         np.testing.assert_array_equal(ev["reading_mgdl"][has], shown[has])
         n_cgm += int(has.sum())
@@ -299,3 +299,18 @@ def test_the_cohort_parts_cover_it_in_whole_rounds_of_blocks(n: int, threads: in
         assert max(sizes) <= cohort_run.PATIENT_BLOCK
     if n >= len(parts) * kernel.LANES:
         assert all(p[0] % kernel.LANES == 0 for p in parts)  # whole SIMD blocks
+
+
+def test_the_kernel_sets_states_below_the_smallest_normal_to_zero() -> None:
+    # One activity session on day 0, none after: the heart-rate state Y (tau 5 min) decays for 3.5
+    # days. Without the underflow guard (engine.TINY) it stays at subnormal values (~1e-323) and
+    # the kernel's time per day nearly doubled over two weeks (benchmarks/README.md, session 6).
+    model = _cohort(8)
+    days = 4
+    cho = _meals(8, days)
+    activity = np.zeros_like(cho)
+    activity[:, 600:660] = 0.6
+    inputs = CohortInputs(cho, cho.copy(), activity_intensity=activity)
+    _, final = cohort_run.run_with_final_state(model, _pump(model), inputs, None, 5, 1, None, None, None)
+    assert np.all(final[Y_EX] == 0.0)
+    assert not np.any((final != 0.0) & (np.abs(final) < TINY))

@@ -6,7 +6,8 @@ reporting range, a warm-up, a session length, dropouts and a plasma-to-interstit
 :class:`CgmTrace` of readings (NaN where the sensor shows none) and flags (:class:`CgmFlag`).
 :func:`sensor_errors` computes the sensor's error for a horizon *before* glucose is known (every
 model here is gain x glucose + offset with an offset independent of glucose), so a closed-loop
-simulator can read one sample at a time with :meth:`CgmErrors.apply`.
+simulator can read one sample at a time with :meth:`CgmErrors.apply`; :class:`SeededCgmErrors`
+makes the same errors a window at a time for long runs.
 
 Error models (one published model each; parameter tables below):
 
@@ -103,9 +104,15 @@ on the cohort's size, order or chunking; :func:`seeds_for` derives ``seeds[i]`` 
 the patient index. Each stream is drawn in time order and the spline works on fixed 150-min blocks,
 so the readings of the first T minutes do not depend on the run's length either. NumPy bit
 generators take one key each (``Philox(key=...)`` accepts a single 128-bit key, not a vector), so
-the draws are made in one loop over patients, one call per stream (tens of microseconds per
+the draws are made in one loop over patients, one call per stream and window (microseconds per
 patient); everything else is vectorised over patients and loops over time.
-Memory is O(n_patients x n_samples): chunk long cohorts by patients (the results do not change).
+
+Memory: :func:`sensor_errors` returns the whole horizon, O(n_patients x n_samples).
+:class:`SeededCgmErrors` holds only the seeds and makes the same values window by window when a
+simulation reads them (one day at a time in :mod:`t2pump.simulation.cohort_run`): the latent
+processes' states, the session count and the dropout chain are carried from window to window, and
+the spline's 150-min blocks are made whole ahead of the window that needs them, so memory holds a
+day and a block whatever the horizon (10,000 patients x 365 days whole: ~18 GB).
 
 References
 ----------
@@ -134,7 +141,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -155,6 +162,8 @@ __all__ = [
     "VETTORETTI_2019_G6",
     "Ar2Process",
     "CgmErrorModel",
+    "CgmErrorReader",
+    "CgmErrorSource",
     "CgmErrors",
     "CgmFlag",
     "CgmSensor",
@@ -162,6 +171,7 @@ __all__ = [
     "FacchinettiError",
     "GlucoseSite",
     "JohnsonSuNoise",
+    "SeededCgmErrors",
     "plasma_to_interstitial",
     "read",
     "seeds_for",
@@ -377,6 +387,35 @@ class CgmErrors:
             self.t_min, self.gain[indices], self.offset_mgdl[indices], self.status[indices], self.range_mgdl
         )
 
+    @property
+    def n_patients(self) -> int:
+        return int(self.gain.shape[0])
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.t_min.size)
+
+    @property
+    def sample_min(self) -> int | None:
+        """The sample period [min]; None for a single sample."""
+        return int(self.t_min[1] - self.t_min[0]) if self.t_min.size > 1 else None
+
+    def window(self, first: int, count: int) -> CgmErrors:
+        """Samples ``first, ..., first + count - 1`` (views)."""
+        n_s = self.n_samples
+        if isinstance(first, bool) or not 0 <= first < n_s:
+            raise InputRangeError("first", first, f"a sample index in [0, {n_s})")
+        if isinstance(count, bool) or not 1 <= count <= n_s - first:
+            raise InputRangeError("count", count, f"a number of samples in [1, {n_s - first}]")
+        w = slice(first, first + count)
+        return CgmErrors(
+            self.t_min[w], self.gain[:, w], self.offset_mgdl[:, w], self.status[:, w], self.range_mgdl
+        )
+
+    def reader(self) -> CgmErrors:
+        """Itself: its windows are slices (the interface of :meth:`SeededCgmErrors.reader`)."""
+        return self
+
     def readings_at(
         self, samples: NDArray[np.int64], glucose_mgdl: FloatArray, patients: NDArray[np.intp]
     ) -> FloatArray:
@@ -392,6 +431,33 @@ class CgmErrors:
             glucose_mgdl, self.gain[patients, samples], self.offset_mgdl[patients, samples], ok, lo, hi
         )
         return np.asarray(values, dtype=np.float64)
+
+
+class CgmErrorReader(Protocol):
+    """Reads a sensor's errors window by window (windows in order of ``first``)."""
+
+    def window(self, first: int, count: int) -> CgmErrors: ...
+
+
+class CgmErrorSource(Protocol):
+    """A cohort's sensor errors over a horizon, whole (:class:`CgmErrors`) or made when read
+    (:class:`SeededCgmErrors`): what a closed-loop simulation takes."""
+
+    @property
+    def n_patients(self) -> int: ...
+
+    @property
+    def n_samples(self) -> int: ...
+
+    @property
+    def sample_min(self) -> int | None: ...
+
+    @property
+    def range_mgdl(self) -> tuple[float, float]: ...
+
+    def take(self, indices: NDArray[np.intp]) -> CgmErrorSource: ...
+
+    def reader(self) -> CgmErrorReader: ...
 
 
 def shown_glucose(glucose_mgdl: Any, gain: Any, offset_mgdl: Any, ok: Any, lo: float, hi: float) -> Any:
@@ -454,7 +520,8 @@ def _check_glucose(glucose_mgdl: ArrayLike, field: str) -> FloatArray:
 
 def _patient_rngs(
     seeds: ArrayLike | None, rngs: Sequence[np.random.Generator] | None
-) -> list[np.random.Generator]:
+) -> list[np.random.Generator] | list[int]:
+    """The patients' generators, or their seeds (each stands for ``default_rng(seed)``)."""
     if (seeds is None) == (rngs is None):
         raise InputRangeError("seeds/rngs", "both" if seeds is not None else "neither", "exactly one of them")
     if rngs is not None:
@@ -469,7 +536,7 @@ def _patient_rngs(
     s = _check_nonnegative_ints(seeds, "seeds", max_value=_MAX_SEED)
     if s.ndim != 1 or s.size < 1:
         raise InputRangeError("seeds.shape", s.shape, "(n_patients,) with n_patients >= 1")
-    return [np.random.default_rng(int(x)) for x in s.tolist()]
+    return [int(x) for x in s.tolist()]
 
 
 def _check_age(sensor_age_min: ArrayLike | None, n_patients: int, session: int | None) -> NDArray[np.int64]:
@@ -521,14 +588,231 @@ def _block_weights(step_min: int, sample_min: int) -> FloatArray:
     return w
 
 
-def _knot_grid(n_minutes: int, step_min: int) -> int:
-    """Number of knots: whole 150-min blocks covering [0, n_minutes], plus the knot at t = 0."""
-    n_blocks = max(1, -(-n_minutes // _BLOCK_MIN))
-    return n_blocks * (_BLOCK_MIN // step_min) + 1
+# ---- the latent processes, block by block (loops over time, vectorised over patients) -------
+class _ErrorReader:
+    """The sensors' errors of a cohort, made as they are read: whole 150-min blocks of knots at a
+    time, the latent processes' states carried from block to block, a patient's three streams
+    (noise innovations, session-start states, dropouts) drawn in time order. So a window's values
+    are those of the whole-horizon computation, and memory holds the windows being read, not the
+    horizon. Windows must be read in order (``first`` never decreasing)."""
+
+    def __init__(
+        self,
+        gens: list[np.random.Generator] | list[int],
+        n_minutes: int,
+        sensor: CgmSensor,
+        age0: NDArray[np.int64],
+    ) -> None:
+        self.sensor, self.age0, self.session = sensor, age0, sensor.session_min
+        self.range_mgdl, self.sample_min = sensor.range_mgdl, sensor.sample_min
+        self.n_samples = n_minutes // sensor.sample_min + 1
+        n_p = len(gens)
+        self.params = ERROR_PARAMETERS[sensor.model]
+        self.step = self.params.step_min if self.params is not None else sensor.sample_min
+        self.n_proc = len(_processes(self.params))
+        self.streams = [_children(g) for g in gens]  # noise, session starts, dropouts
+        self.knots = 0  # knots made so far (t = 0, step, ...)
+        self.first = 0  # sample index of noise[:, 0]
+        self.noise = np.zeros((n_p, 0))  # interpolated latent noise of samples first, first + 1, ...
+        self.last_knot = np.zeros((n_p, 1))  # latent noise at the last knot made [mg/dL]
+        self.e = np.zeros(n_p)  # Johnson: latent e at the last knot
+        self.x1 = np.zeros((self.n_proc, n_p))  # AR(2): x_{k-1}
+        self.x2 = np.zeros((self.n_proc, n_p))  # AR(2): x_{k-2}
+        self.drop_pos = np.zeros(n_p, dtype=np.int64)  # dropout chain drawn up to this sample
+        self.drops = np.zeros((3, 0), dtype=np.int64)  # (patient, begin, end) of drawn dropouts
+
+    @property
+    def n_patients(self) -> int:
+        return len(self.streams)
+
+    def window(self, first: int, count: int) -> CgmErrors:
+        """Samples ``first, ..., first + count - 1``; earlier samples can no longer be read."""
+        if isinstance(first, bool) or not self.first <= first < self.n_samples:
+            raise InputRangeError("first", first, f"a sample index in [{self.first}, {self.n_samples})")
+        if isinstance(count, bool) or not 1 <= count <= self.n_samples - first:
+            raise InputRangeError("count", count, f"a number of samples in [1, {self.n_samples - first}]")
+        last = first + count - 1
+        per_sample_blocks = _BLOCK_MIN // self.sample_min
+        made = 0 if self.knots == 0 else (self.knots - 1) // (_BLOCK_MIN // self.step)
+        needed = max(1, -(-last // per_sample_blocks))
+        if needed > made:
+            self._extend(needed - made)
+        self.noise = self.noise[:, first - self.first :]
+        self.first = first
+        t_min = np.arange(first, first + count, dtype=np.int64) * self.sample_min
+        age_min = _age(self.age0, t_min, self.session)
+        noise = self.noise[:, :count]
+        n_p = self.n_patients
+        gain, offset = np.ones((n_p, count)), np.zeros((n_p, count))
+        if isinstance(self.params, JohnsonSuNoise):
+            offset = noise.copy()
+        elif isinstance(self.params, FacchinettiError):
+            age_days = age_min / MIN_PER_DAY
+            a0, a1, a2 = self.params.gain
+            b0, b1, b2 = self.params.offset_mgdl
+            gain = a0 + a1 * age_days + a2 * age_days**2
+            offset = b0 + b1 * age_days + b2 * age_days**2 + noise
+        status = np.full((n_p, count), CgmFlag.OK, dtype=np.int8)
+        status[self._dropouts(first, count)] = CgmFlag.DROPOUT
+        status[age_min < self.sensor.warm_up_min] = CgmFlag.WARM_UP
+        return CgmErrors(t_min, gain, offset, status, self.range_mgdl)
+
+    def _extend(self, n_blocks: int) -> None:
+        """Make ``n_blocks`` more blocks of knots and their samples."""
+        per_block = _BLOCK_MIN // self.step
+        n_p, k0 = self.n_patients, self.knots
+        count = n_blocks * per_block + (1 if k0 == 0 else 0)
+        z = np.empty((n_p, count, self.n_proc))
+        if self.n_proc:
+            for j, (noise_rng, _, _) in enumerate(self.streams):  # one key per generator: see module notes
+                noise_rng.standard_normal(out=z[j])
+        z = np.ascontiguousarray(z.transpose(1, 2, 0))  # (knot, process, patient) for the loops
+        t_knots = (k0 + np.arange(count, dtype=np.int64)) * self.step
+        starts = self._session_starts(t_knots)
+        if isinstance(self.params, JohnsonSuNoise):
+            values = self._johnson(self.params, z[:, 0, :], starts).T
+        elif isinstance(self.params, FacchinettiError):
+            processes = (self.params.sensor_noise, self.params.common_noise)
+            values = self._ar2(processes, z, starts).T
+        else:
+            values = np.zeros((n_p, count))
+        self.knots += count
+        knots = values if k0 == 0 else np.concatenate([self.last_knot, values], axis=1)
+        self.last_knot = knots[:, -1:].copy()
+        samples = _interpolate(knots, self.step, self.sample_min, k0 == 0)
+        self.noise = np.concatenate([self.noise, samples], axis=1)
+
+    def _session_starts(self, t_knots: NDArray[np.int64]) -> NDArray[np.bool_] | None:
+        """True where a knot is the first of a new sensor (and at t = 0), time-major
+        ``(n_knots, n_patients)``; None where no knot is."""
+        if t_knots[0] == 0:
+            starts = np.zeros((t_knots.size, self.n_patients), dtype=np.bool_)
+            starts[0] = True
+        elif self.session is None or np.all(
+            (self.age0 + t_knots[-1]) // self.session == (self.age0 + t_knots[0] - self.step) // self.session
+        ):
+            return None  # every patient on the same sensor throughout
+        else:
+            starts = np.zeros((t_knots.size, self.n_patients), dtype=np.bool_)
+        if self.session is not None:
+            t = self.age0[None, :] + t_knots[:, None]
+            starts |= t // self.session != (t - self.step) // self.session
+        return starts
+
+    def _johnson(self, p: JohnsonSuNoise, z: FloatArray, starts: NDArray[np.bool_] | None) -> FloatArray:
+        """Latent knots ``e_k = pacf (e_{k-1} + w_k)`` (a new sensor: ``e_k = w_k``), through the
+        Johnson S_U transform; z and the result time-major ``(n_knots, n_patients)``."""
+        e = np.empty_like(z)
+        prev = self.e
+        for k in range(z.shape[0]):
+            np.add(prev, z[k], out=e[k])
+            e[k] *= p.pacf
+            if starts is not None and starts[k].any():
+                e[k, starts[k]] = z[k, starts[k]]
+            prev = e[k]
+        self.e = e[-1].copy()
+        return p.xi_mgdl + p.lam_mgdl * np.sinh((e - p.gamma) / p.delta)
+
+    def _ar2(
+        self, procs: tuple[Ar2Process, ...], z: FloatArray, starts: NDArray[np.bool_] | None
+    ) -> FloatArray:
+        """Sum over the processes at each knot; a new sensor draws ``(x_k, x_{k-1})`` from the
+        stationary distribution (``x_k`` from the noise stream, ``x_{k-1}`` given it from the
+        session-start stream). z ``(n_knots, n_proc, n_patients)``; the result
+        ``(n_knots, n_patients)``."""
+        a1 = np.array([[q.a1] for q in procs])
+        a2 = np.array([[q.a2] for q in procs])
+        sigma = np.sqrt([[q.innovation_var_mgdl2] for q in procs])
+        sd0 = np.sqrt([[q.stationary_var_mgdl2] for q in procs])
+        rho = np.array([[q.lag1_corr] for q in procs])
+        cond_sd = sd0 * np.sqrt(1.0 - rho**2)
+        z_start = np.zeros_like(z)
+        knots_with_starts: list[int] = []
+        if starts is not None:
+            n_starts = np.count_nonzero(starts, axis=0)
+            for j in np.flatnonzero(n_starts).tolist():  # in time order, one call per patient
+                draws = self.streams[j][1].standard_normal((int(n_starts[j]), len(procs)))
+                z_start[starts[:, j], :, j] = draws
+            knots_with_starts = np.flatnonzero(starts.any(axis=1)).tolist()
+        # x_k = (a1 x_{k-1} + a2 x_{k-2}) + sigma w_k, written into out[k] (out[k - 1] is x_{k-1})
+        scaled = sigma * z
+        out = np.empty(z.shape)
+        tmp = np.empty(z.shape[1:])
+        x1, x2 = self.x1, self.x2
+        with_starts = set(knots_with_starts)
+        for k in range(z.shape[0]):
+            x = out[k]
+            np.multiply(a1, x1, out=x)
+            x += np.multiply(a2, x2, out=tmp)
+            x += scaled[k]
+            if k in with_starts:
+                assert starts is not None
+                s = starts[k]
+                x0 = sd0 * z[k][:, s]
+                x1 = x1.copy()  # out[k - 1] keeps the old sensor's last value
+                x1[:, s] = rho * x0 + cond_sd * z_start[k][:, s]
+                x[:, s] = x0
+            x2, x1 = x1, x
+        self.x1, self.x2 = x1.copy(), x2.copy()
+        total: FloatArray = out[:, 0] + out[:, 1] if len(procs) == 2 else out.sum(axis=1)
+        return total
+
+    def _dropouts(self, first: int, count: int) -> NDArray[np.bool_]:
+        """Dropout mask of samples ``first ...``: per patient a two-state Markov chain from 'ok',
+        ok runs ~ Geometric(p_start) and dropouts ~ Geometric(q_end) in samples, drawn
+        ``_DROPOUT_RUN_BLOCK`` runs per call (a fixed size keeps the draws horizon-free)."""
+        p_start = self.sensor.dropout_prob
+        n_p = self.n_patients
+        if p_start == 0.0:
+            return np.zeros((n_p, count), dtype=np.bool_)
+        q_end = self.sample_min / self.sensor.dropout_mean_min
+        end_needed = first + count
+        new = [self.drops]
+        while np.any(needy := self.drop_pos < end_needed):  # a round of runs for each such patient
+            who = np.flatnonzero(needy)
+            ok = np.empty((who.size, _DROPOUT_RUN_BLOCK), dtype=np.int64)
+            drop = np.empty_like(ok)
+            for row, j in enumerate(who.tolist()):
+                rng = self.streams[j][2]
+                ok[row] = rng.geometric(p_start, size=_DROPOUT_RUN_BLOCK)
+                drop[row] = rng.geometric(q_end, size=_DROPOUT_RUN_BLOCK)
+            begin = self.drop_pos[who, None] + np.cumsum(ok, axis=1) + np.cumsum(drop, axis=1) - drop
+            end = begin + drop
+            new.append(np.stack([np.repeat(who, _DROPOUT_RUN_BLOCK), begin.ravel(), end.ravel()]))
+            self.drop_pos[who] = end[:, -1]
+        drops = np.concatenate(new, axis=1)
+        self.drops = drops[:, drops[2] > first]  # windows come in order: earlier runs are done
+        pid, lo, hi = self.drops
+        lo, hi = np.clip(lo - first, 0, count), np.clip(hi - first, 0, count)
+        length = hi - lo  # each run's samples in the window (dropout runs never overlap)
+        at = np.repeat(pid * count + lo - np.cumsum(length) + length, length)
+        at += np.arange(at.size)
+        mask = np.zeros((n_p, count), dtype=np.bool_)
+        mask.ravel()[at] = True
+        return mask
 
 
-def _interpolate(knots: FloatArray, step_min: int, sample_min: int, n_samples: int) -> FloatArray:
-    """Block-wise not-a-knot spline (simglucose's ``CGMNoise``) from knots to sample times."""
+def _processes(params: JohnsonSuNoise | FacchinettiError | None) -> tuple[object, ...]:
+    """The latent processes of an error model (one normal innovation each per knot)."""
+    if isinstance(params, FacchinettiError):
+        return (params.sensor_noise, params.common_noise)
+    return () if params is None else (params,)
+
+
+def _children(gen: np.random.Generator | int) -> list[np.random.Generator]:
+    """A patient's three generators: ``gen.spawn(3)``, or for a seed the same three built directly
+    (``default_rng(seed).spawn(3)[i]`` is PCG64 seeded with ``SeedSequence(seed, spawn_key=(i,))``,
+    without making the parent's generator first)."""
+    if isinstance(gen, np.random.Generator):
+        return gen.spawn(3)
+    seqs = [np.random.SeedSequence(gen, spawn_key=(i,)) for i in range(3)]
+    return [np.random.Generator(np.random.PCG64(seq)) for seq in seqs]
+
+
+def _interpolate(knots: FloatArray, step_min: int, sample_min: int, with_first: bool) -> FloatArray:
+    """Block-wise not-a-knot spline (simglucose's ``CGMNoise``) from knots (whole blocks sharing
+    their end knots) to the samples of the blocks (after each block's first knot; and the first
+    knot's own sample when ``with_first``)."""
     per_block = _BLOCK_MIN // step_min
     n_p, n_knots = knots.shape
     n_blocks = (n_knots - 1) // per_block
@@ -536,80 +820,69 @@ def _interpolate(knots: FloatArray, step_min: int, sample_min: int, n_samples: i
     w = _block_weights(step_min, sample_min)
     # (n_p x n_blocks, samples per block). einsum, not matmul: BLAS would leave its worker threads
     # spinning for about 0.1 s of CPU after the call, taken from the simulation that follows
-    blocks = np.einsum("bk,ks->bs", knots[:, idx].reshape(-1, per_block + 1), w)
-    out = np.concatenate([knots[:, :1], blocks.reshape(n_p, -1)], axis=1)
-    return out[:, :n_samples]
-
-
-# ---- latent processes (loops over time, vectorised over patients) ----------------------------
-def _session_starts(
-    age0: NDArray[np.int64], t_min: NDArray[np.int64], session: int | None
-) -> NDArray[np.bool_]:
-    """True where ``t_min[k]`` is the first time of a new sensor (and at k = 0)."""
-    starts = np.zeros((age0.size, t_min.size), dtype=np.bool_)
-    starts[:, 0] = True
-    if session is not None and t_min.size > 1:
-        sess = (age0[:, None] + t_min[None, :]) // session
-        starts[:, 1:] = sess[:, 1:] != sess[:, :-1]
-    return starts
-
-
-def _johnson_knots(p: JohnsonSuNoise, z: FloatArray, starts: NDArray[np.bool_]) -> FloatArray:
-    e = np.empty_like(z)
-    e[:, 0] = z[:, 0]
-    for k in range(1, z.shape[1]):
-        e[:, k] = np.where(starts[:, k], z[:, k], p.pacf * (e[:, k - 1] + z[:, k]))
-    return p.xi_mgdl + p.lam_mgdl * np.sinh((e - p.gamma) / p.delta)
-
-
-def _ar2_knots(
-    procs: tuple[Ar2Process, ...], z: FloatArray, z_start: FloatArray, starts: NDArray[np.bool_]
-) -> FloatArray:
-    """Sum over processes; z (n_p, n_knots, n_proc), z_start (n_p, n_starts, n_proc)."""
-    a1 = np.array([q.a1 for q in procs])
-    a2 = np.array([q.a2 for q in procs])
-    sigma = np.sqrt([q.innovation_var_mgdl2 for q in procs])
-    sd0 = np.sqrt([q.stationary_var_mgdl2 for q in procs])
-    rho = np.array([q.lag1_corr for q in procs])
-    start_no = np.cumsum(starts, axis=1) - 1
-    rows = np.arange(z.shape[0])
-    x_prev = np.zeros((z.shape[0], len(procs)))
-    x_prev2 = np.zeros_like(x_prev)
-    out = np.empty(z.shape[:2])
-    for k in range(z.shape[1]):
-        x = a1 * x_prev + a2 * x_prev2 + sigma * z[:, k]
-        s = starts[:, k]
-        if np.any(s):  # a new sensor: (x_k, x_{k-1}) from the stationary distribution
-            x0 = sd0 * z[s, k]
-            x_prev[s] = rho * x0 + sd0 * np.sqrt(1.0 - rho**2) * z_start[rows[s], start_no[s, k]]
-            x[s] = x0
-        x_prev2, x_prev = x_prev, x
-        out[:, k] = x.sum(axis=1)
-    return out
-
-
-def _dropout_mask(
-    rng: np.random.Generator, n_samples: int, p_start: float, q_end: float
-) -> NDArray[np.bool_]:
-    """Two-state Markov chain from 'ok': ok runs ~ Geometric(p_start), dropouts ~ Geometric(q_end)."""
-    mask = np.zeros(n_samples, dtype=np.bool_)
-    if p_start == 0.0:
-        return mask
-    edges = np.zeros(n_samples + 1, dtype=np.int64)
-    pos = 0
-    while pos < n_samples:
-        ok = rng.geometric(p_start, size=_DROPOUT_RUN_BLOCK)
-        drop = rng.geometric(q_end, size=_DROPOUT_RUN_BLOCK)
-        begin = pos + np.cumsum(ok) + np.cumsum(drop) - drop
-        end = begin + drop
-        np.add.at(edges, np.minimum(begin, n_samples), 1)
-        np.add.at(edges, np.minimum(end, n_samples), -1)
-        pos = int(end[-1])
-    mask[:] = np.cumsum(edges)[:n_samples] > 0
-    return mask
+    blocks = np.einsum("bk,ks->bs", knots[:, idx].reshape(-1, per_block + 1), w).reshape(n_p, -1)
+    return np.concatenate([knots[:, :1], blocks], axis=1) if with_first else blocks
 
 
 # ---- the public functions --------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class SeededCgmErrors:
+    """The sensor errors of seeded patients over ``n_minutes``, made when read: what
+    :func:`sensor_errors` returns, window by window (:meth:`reader`), so that a long simulation
+    holds one day of sensor error in memory instead of the horizon's (10,000 patients x 365 days
+    of 5-min samples would be ~18 GB). A value: each :meth:`reader` starts from the seeds again."""
+
+    n_minutes: int
+    seeds: NDArray[np.uint64]  # (n_patients,), see seeds_for
+    sensor: CgmSensor = DEFAULT_SENSOR
+    sensor_age_min: NDArray[np.int64] | None = None  # (n_patients,) in [0, session); None: 0
+
+    def __post_init__(self) -> None:
+        _check_minutes(self.n_minutes)
+        s = _check_nonnegative_ints(self.seeds, "seeds", max_value=_MAX_SEED)
+        if s.ndim != 1 or s.size < 1:
+            raise InputRangeError("seeds.shape", s.shape, "(n_patients,) with n_patients >= 1")
+        object.__setattr__(self, "seeds", s)
+        object.__setattr__(
+            self, "sensor_age_min", _check_age(self.sensor_age_min, s.size, self.sensor.session_min)
+        )
+
+    @property
+    def n_patients(self) -> int:
+        return int(self.seeds.size)
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.n_minutes) // self.sensor.sample_min + 1
+
+    @property
+    def sample_min(self) -> int:
+        return self.sensor.sample_min
+
+    @property
+    def range_mgdl(self) -> tuple[float, float]:
+        return self.sensor.range_mgdl
+
+    def take(self, indices: NDArray[np.intp]) -> SeededCgmErrors:
+        """The sensors of the patients at ``indices``."""
+        assert self.sensor_age_min is not None
+        return SeededCgmErrors(self.n_minutes, self.seeds[indices], self.sensor, self.sensor_age_min[indices])
+
+    def reader(self) -> _ErrorReader:
+        """A fresh reader of the errors: ``reader().window(first, count)``, windows in order."""
+        assert self.sensor_age_min is not None
+        return _ErrorReader(self.seeds.tolist(), int(self.n_minutes), self.sensor, self.sensor_age_min)
+
+    def errors(self) -> CgmErrors:
+        """The whole horizon at once (memory O(n_patients x n_samples))."""
+        return self.reader().window(0, self.n_samples)
+
+
+def _check_minutes(n_minutes: object) -> None:
+    if isinstance(n_minutes, bool) or not isinstance(n_minutes, (int, np.integer)) or n_minutes < 0:
+        raise InputRangeError("n_minutes", n_minutes, "an integer >= 0 min")
+
+
 def sensor_errors(
     n_minutes: int,
     *,
@@ -628,53 +901,14 @@ def sensor_errors(
     sensor : the sensor
     sensor_age_min : (n_patients,) age of the sensor worn at t = 0 [min], in [0, session);
         default 0 (a sensor inserted at t = 0, warming up)
+
+    For long runs, :class:`SeededCgmErrors` gives the same values a window at a time.
     """
-    if isinstance(n_minutes, bool) or not isinstance(n_minutes, (int, np.integer)) or n_minutes < 0:
-        raise InputRangeError("n_minutes", n_minutes, "an integer >= 0 min")
+    _check_minutes(n_minutes)
     gens = _patient_rngs(seeds, rngs)
-    n_p = len(gens)
-    session = sensor.session_min
-    age0 = _check_age(sensor_age_min, n_p, session)
-    t_min = np.arange(0, int(n_minutes) + 1, sensor.sample_min, dtype=np.int64)
-    n_s = t_min.size
-
-    params = ERROR_PARAMETERS[sensor.model]
-    step = params.step_min if params is not None else sensor.sample_min
-    n_knots = _knot_grid(int(n_minutes), step)
-    t_knots = np.arange(n_knots, dtype=np.int64) * step
-    n_proc = 2 if isinstance(params, FacchinettiError) else (1 if params is not None else 0)
-    n_starts = 2 + int(t_knots[-1]) // session if session is not None else 1
-    q_end = sensor.sample_min / sensor.dropout_mean_min
-
-    z = np.empty((n_p, n_knots, n_proc))
-    z_start = np.empty((n_p, n_starts, n_proc))
-    dropout = np.empty((n_p, n_s), dtype=np.bool_)
-    for j, gen in enumerate(gens):  # one call per stream per patient: see the module docstring
-        noise_rng, start_rng, dropout_rng = gen.spawn(3)
-        z[j] = noise_rng.standard_normal((n_knots, n_proc))
-        if isinstance(params, FacchinettiError):
-            z_start[j] = start_rng.standard_normal((n_starts, n_proc))
-        dropout[j] = _dropout_mask(dropout_rng, n_s, sensor.dropout_prob, q_end)
-
-    starts = _session_starts(age0, t_knots, session)
-    age_min = _age(age0, t_min, session)
-    gain = np.ones((n_p, n_s))
-    offset = np.zeros((n_p, n_s))
-    if isinstance(params, JohnsonSuNoise):
-        eps = _johnson_knots(params, z[:, :, 0], starts)
-        offset = _interpolate(eps, step, sensor.sample_min, n_s)
-    elif isinstance(params, FacchinettiError):
-        noise = _ar2_knots((params.sensor_noise, params.common_noise), z, z_start, starts)
-        age_days = age_min / MIN_PER_DAY
-        a0, a1, a2 = params.gain
-        b0, b1, b2 = params.offset_mgdl
-        gain = a0 + a1 * age_days + a2 * age_days**2
-        offset = b0 + b1 * age_days + b2 * age_days**2 + _interpolate(noise, step, sensor.sample_min, n_s)
-
-    status = np.full((n_p, n_s), CgmFlag.OK, dtype=np.int8)
-    status[dropout] = CgmFlag.DROPOUT
-    status[age_min < sensor.warm_up_min] = CgmFlag.WARM_UP
-    return CgmErrors(t_min=t_min, gain=gain, offset_mgdl=offset, status=status, range_mgdl=sensor.range_mgdl)
+    age0 = _check_age(sensor_age_min, len(gens), sensor.session_min)
+    reader = _ErrorReader(gens, int(n_minutes), sensor, age0)
+    return reader.window(0, reader.n_samples)
 
 
 def _age(age0: NDArray[np.int64], t_min: NDArray[np.int64], session: int | None) -> NDArray[np.int64]:

@@ -26,12 +26,17 @@ written into the day's announcement table (:data:`~t2pump.simulation.kernel.EVEN
 
 Signals are recorded every ``record_every_min`` minutes (sums of insulin and carbohydrate over the
 period, glucose and IOB at its end), so memory grows with the trace asked for, not with the steps.
+The sensor's errors are read a day at a time from a :class:`~t2pump.devices.cgm.CgmErrorSource`
+(made when read by :class:`~t2pump.devices.cgm.SeededCgmErrors`), the behaviour from an
+:class:`InputSource` (drawn a day at a time by the named cohorts' source): besides the trace, a
+run holds one day of inputs.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import mmap
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -41,7 +46,7 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from t2pump.devices.cgm import CgmErrors, CgmFlag
+from t2pump.devices.cgm import CgmErrors, CgmErrorSource, CgmFlag
 from t2pump.errors import InputRangeError
 from t2pump.insulin.products import get_product
 from t2pump.physiology.dalla_man_2007 import EAT_RATE_G_PER_MIN, DallaMan2007
@@ -182,7 +187,7 @@ class _CohortLoop:
         inputs: InputSource,
         x0: FloatArray | None,
         record_every_min: int,
-        cgm: CgmErrors | None,
+        cgm: CgmErrorSource | None,
         sensitivity: SensitivityVariation | None,
         substeps: int,
         out: dict[str, FloatArray] | None = None,  # the signals' arrays to write (default: new ones)
@@ -211,16 +216,22 @@ class _CohortLoop:
         self.rec = _new_signals(n, n_min // record_every_min, cgm is not None) if out is None else out
         self.rec_kernel = tuple(self.rec[k] for k in REC_NAMES)  # what the kernel writes
         self.fail = np.full(n, -1, dtype=np.int64)
-        self.cgm = cgm
-        self.cgm_period = record_every_min  # without a sensor, samples are only kept for the records
-        if cgm is not None and cgm.t_min.size > 1:
-            self.cgm_period = int(cgm.t_min[1] - cgm.t_min[0])
+        # without a sensor, samples are only kept for the records
+        self.cgm_period = (cgm.sample_min if cgm is not None else None) or record_every_min
         if record_every_min % self.cgm_period or _DAY % record_every_min:
             raise InputRangeError(
                 "record_every_min",
                 record_every_min,
                 f"a divisor of a day and a multiple of the CGM sample period ({self.cgm_period} min)",
             )
+        if cgm is not None and cgm.n_samples <= n_min // self.cgm_period:
+            raise InputRangeError(
+                "cgm.n_samples",
+                cgm.n_samples,
+                f"the run's {n_min // self.cgm_period + 1} samples (t = 0 included)",
+            )
+        self.cgm = cgm.reader() if cgm is not None else None  # one day's errors at a time
+        self.cgm_range = cgm.range_mgdl if cgm is not None else (0.0, 0.0)
         # the interstitial glucose at the last CGM sample time (sample 0 of the next day)
         self.last_sample = np.asarray(model.interstitial_glucose_mgdl(x), dtype=np.float64)
         self.seeds = inputs.seeds
@@ -254,7 +265,7 @@ class _CohortLoop:
             self.wizard, self.bolus_step = therapy.wizard_table()
         else:  # untreated: no announcement reaches the kernel
             self.wizard, self.bolus_step = np.zeros((len(WIZARD_ROWS), n)), 1.0
-        lo, hi = self.cgm.range_mgdl if self.cgm is not None else (0.0, 0.0)
+        lo, hi = self.cgm_range
         self.sensor = np.array([1.0 if self.cgm is not None else 0.0, lo, hi])
 
     def _basal_steady_state(self) -> FloatArray:
@@ -293,7 +304,9 @@ class _CohortLoop:
         input_minutes = np.array([minutes for _, minutes in columns], dtype=np.int64)
         samples = np.zeros((n, length // self.cgm_period + 1))
         samples[:, 0] = self.last_sample
-        event_ptr, event_minute, events = self._day_events(win, day, k0)
+        # the sensor's errors at the day's samples (its first is the previous day's last)
+        errors = None if self.cgm is None else self.cgm.window(k0 // self.cgm_period, samples.shape[1])
+        event_ptr, event_minute, events = self._day_events(win, k0, errors)
         advance(
             self.blocks, self.gtox, np.zeros(n, dtype=np.int64), np.full(n, length, dtype=np.int64),
             self.substeps, self.every, self.cgm_period, EAT_RATE_G_PER_MIN, self.pulse_u, self.bolus_speed,
@@ -305,7 +318,7 @@ class _CohortLoop:
             i = int(np.argmax(self.fail >= 0))
             t = k0 + int(self.fail[i])
             raise SimulationError(f"simulation blew up for patient {self.model.names[i]!r} at t = {t} min")
-        self._record_day(day, length, samples)
+        self._record_day(day, samples, errors)
         return length
 
     def _basal_injections(self, win: CohortInputs, length: int, k0: int) -> tuple[FloatArray, FloatArray]:
@@ -329,7 +342,9 @@ class _CohortLoop:
             factors[:, cols] = _exposure_factors(self.seeds, _STREAM_BASAL, k0 + cols, self.cv[1])
         return factors
 
-    def _day_events(self, win: CohortInputs, day: int, k0: int) -> tuple[IntArray, IntArray, FloatArray]:
+    def _day_events(
+        self, win: CohortInputs, k0: int, errors: CgmErrors | None
+    ) -> tuple[IntArray, IntArray, FloatArray]:
         """The day's announced meal boluses for the kernel's decisions (kernel.EVENT_NAMES): each
         patient's announcements in minute order, with the carbohydrate entered, the exposure factor
         of the bolus's depot (one log-normal factor per bolus, counter = the absolute minute), the
@@ -347,28 +362,22 @@ class _CohortLoop:
             events[_EV["exposure"]] = factors[:, 0]
         if win.reading_noise_mgdl is not None:
             events[_EV["meter_noise_mgdl"]] = win.reading_noise_mgdl[rows, cols]
-        if self.cgm is not None:
-            sample = day * _DAY // self.cgm_period + cols // self.cgm_period
-            n_s = self.cgm.t_min.size
-            if sample.size and int(sample.max()) >= n_s:
-                raise InputRangeError("cgm samples", int(sample.max()), f"sample indices in [0, {n_s})")
-            events[_EV["cgm_gain"]] = self.cgm.gain[rows, sample]
-            events[_EV["cgm_offset_mgdl"]] = self.cgm.offset_mgdl[rows, sample]
-            events[_EV["cgm_ok"]] = self.cgm.status[rows, sample] == CgmFlag.OK
+        if errors is not None:  # the last sample at or before the decision (the day's window)
+            sample = cols // self.cgm_period
+            events[_EV["cgm_gain"]] = errors.gain[rows, sample]
+            events[_EV["cgm_offset_mgdl"]] = errors.offset_mgdl[rows, sample]
+            events[_EV["cgm_ok"]] = errors.status[rows, sample] == CgmFlag.OK
         return event_ptr, cols.astype(np.int64), events
 
-    def _record_day(self, day: int, length: int, samples: FloatArray) -> None:
+    def _record_day(self, day: int, samples: FloatArray, errors: CgmErrors | None) -> None:
         """The day's sensor readings at the records; the last sample starts the next day."""
         self.last_sample = samples[:, -1].copy()
-        if self.cgm is not None:
+        if errors is not None and samples.shape[1] > 1:
             r0 = day * _DAY // self.every
             per = self.every // self.cgm_period
-            first = day * _DAY // self.cgm_period + 1  # sample index of samples[:, 1]
-            n_avail = min(samples.shape[1] - 1, self.cgm.t_min.size - first)
-            if n_avail > 0:
-                shown = self.cgm.apply(samples[:, 1 : 1 + n_avail], start=first).glucose_mgdl
-                cols = np.arange(per - 1, n_avail, per)
-                self.rec["cgm"][:, r0 : r0 + cols.size] = shown[:, cols]
+            shown = errors.apply(samples[:, 1:], start=1).glucose_mgdl  # samples[:, 0] was yesterday's
+            cols = np.arange(per - 1, shown.shape[1], per)
+            self.rec["cgm"][:, r0 : r0 + cols.size] = shown[:, cols]
 
 
 def _exposure_factors(
@@ -405,7 +414,7 @@ def simulate_cohort(
     x0: FloatArray | None = None,  # default: the steady state under the arm's basal insulin
     record_every_min: int = 5,
     substeps: int = T2D_SUBSTEPS,
-    cgm: CgmErrors | None = None,
+    cgm: CgmErrorSource | None = None,
     progress: Callable[[int], None] | None = None,
     sensitivity: SensitivityVariation | None = None,
 ) -> Trace:
@@ -432,7 +441,7 @@ def run_with_final_state(
     x0: FloatArray | None,
     record_every_min: int,
     substeps: int,
-    cgm: CgmErrors | None,
+    cgm: CgmErrorSource | None,
     progress: Callable[[int], None] | None,
     sensitivity: SensitivityVariation | None,
     t0_min: float = 0.0,
@@ -500,7 +509,7 @@ def _run_part(
     x0: FloatArray | None,
     record_every_min: int,
     substeps: int,
-    cgm: CgmErrors | None,
+    cgm: CgmErrorSource | None,
     progress: Callable[[int], None] | None,
     sensitivity: SensitivityVariation | None,
     t0_min: float,
@@ -520,11 +529,26 @@ def _run_part(
 
 
 def _new_signals(n: int, n_rec: int, with_cgm: bool) -> dict[str, FloatArray]:
-    """Zeroed record arrays (n, n_rec) of the trace's signals; CGM NaN (no reading yet)."""
-    signals = {k: np.zeros((n, n_rec)) for k in _SIGNALS}
-    if with_cgm:
-        signals["cgm"] = np.full((n, n_rec), np.nan)
-    return signals
+    """Zeroed record arrays (n, n_rec) of the trace's signals (the CGM's too: every day writes all
+    its records, NaN where the sensor shows nothing)."""
+    return {k: _zeros((n, n_rec)) for k in (*_SIGNALS, *(("cgm",) if with_cgm else ()))}
+
+
+# Trace arrays from an anonymous private memory map, not NumPy's allocator: NumPy asks the system
+# for transparent huge pages on arrays of 4 MiB and more (madvise), and a record array (patients x
+# records, rows in time order) has every 2 MiB page touched on the first day. Where the system
+# compacts memory to find huge pages on the fault (THP defrag "madvise", as on the machine of
+# benchmarks/README.md) that cost 0.50 s for 1,000 patients x 14 days of records (290 MB), against
+# 0.12 s in all with ordinary pages, each faulted in on the day that writes it.
+_MAPPED_BYTES = 4 << 20
+
+
+def _zeros(shape: tuple[int, int]) -> FloatArray:
+    nbytes = shape[0] * shape[1] * 8
+    if nbytes < _MAPPED_BYTES or not hasattr(mmap, "MAP_PRIVATE"):
+        return np.zeros(shape)
+    buffer = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    return np.frombuffer(buffer, dtype=np.float64).reshape(shape)
 
 
 def _scaled(progress: Callable[[int], None], share: float) -> Callable[[int], None]:

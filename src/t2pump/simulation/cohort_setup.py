@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 
 from t2pump.behaviour import draw_days, to_minute_grid
 from t2pump.cohort import Cohort, draw_cohort
-from t2pump.devices.cgm import DEXCOM_G6, CgmErrors, seeds_for, sensor_errors
+from t2pump.devices.cgm import DEXCOM_G6, SeededCgmErrors, seeds_for
 from t2pump.devices.envelope import get_envelope
 from t2pump.devices.pen import get_pen
 from t2pump.errors import InputRangeError, check_array_range, check_range, parse_enum
@@ -125,7 +125,7 @@ class CohortRun:
     model: DallaMan2007
     therapy: CohortCsii | CohortMdi | None
     inputs: StreamedBehaviour
-    cgm: CgmErrors
+    cgm: SeededCgmErrors  # made a day at a time as the run reads it
     days: int
     x0: FloatArray | None = None  # None: the steady state under the arm's basal insulin
 
@@ -245,7 +245,7 @@ def prepare_cohort_run(
     )
     therapy = starting_therapy(cohort, arm, pump_model)
     inputs = StreamedBehaviour(cohort, days)
-    cgm = sensor_errors(n_min, seeds=seeds_for(seed, cohort.patient_index), sensor=DEXCOM_G6)
+    cgm = SeededCgmErrors(n_min, seeds_for(seed, cohort.patient_index), DEXCOM_G6)
     x0 = None if glucotoxicity is None else _baseline_state(cohort, model, factor, mean)
     return CohortRun(cohort, model, therapy, inputs, cgm, days, x0)
 
