@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from t2pump.cli.app import main
 from t2pump.errors import InputRangeError
 from t2pump.physiology.sensitivity_variation import SensitivityVariation
 from t2pump.simulation.cohort_run import CohortInputs, simulate_cohort
-from t2pump.simulation.cohort_setup import prepare_cohort_run
+from t2pump.simulation.cohort_setup import prepare_cohort_run, summarise
 from t2pump.simulation.trace_io import load_trace
 
 
@@ -51,7 +52,14 @@ def test_cli_cohort_json_summary_and_trace(tmp_path: Path, capsys: pytest.Captur
     assert code == 0
     data = json.loads(capsys.readouterr().out)
     assert [set(p) for p in data["patients"]] == [
-        {"patient", "mean_glucose_mgdl", "time_in_range_70_180_pct", "total_daily_dose_u", "capped_boluses"}
+        {
+            "patient",
+            "mean_glucose_mgdl",
+            "time_in_range_70_180_pct",
+            "total_daily_dose_u",
+            "capped_boluses",
+            "capped_decisions",
+        }
     ] * 3
     trace = load_trace(out)
     assert trace.signals["bg_plasma"].shape == (3, 288)
@@ -103,3 +111,21 @@ def test_sensor_errors_made_day_by_day_give_the_run_of_the_whole_horizons_errors
         np.testing.assert_array_equal(signal, whole.signals[name], err_msg=name)
     with pytest.raises(InputRangeError, match=r"cgm\.n_samples"):
         simulate_cohort(run.model, run.therapy, run.inputs, cgm=run.cgm.errors().window(0, 500))
+
+
+def test_the_summary_shows_each_capped_bolus_with_what_the_wizard_saw_and_asked() -> None:
+    run = prepare_cohort_run("opt2mise", 6, 2, "pump", seed=5)
+    assert run.therapy is not None
+    therapy = dataclasses.replace(run.therapy, patient_max_bolus_u=np.full(6, 5.0))
+    trace = simulate_cohort(run.model, therapy, run.inputs, cgm=run.cgm)
+    rows = summarise(trace, 2)
+    assert sum(r["capped_boluses"] for r in rows) > 0
+    for r in rows:
+        capped = r["capped_decisions"]
+        assert len(capped) == r["capped_boluses"]
+        for d in capped:
+            assert d["requested_u"] > 5.0
+            assert d["dose_u"] == 5.0
+            assert d["limits"] == ["patient_max"]
+    text = json.dumps(rows)  # JSON-ready, as the CLI prints it
+    assert "patient_max" in text

@@ -206,6 +206,36 @@ def test_the_kernel_decides_each_bolus_as_the_therapy_layer_does(
     assert n_cgm > 0.9 * sum(ev["patient"].size for ev in seen)
     assert n_capped > 0
     assert trace.signals["bolus_capped"].sum() == n_capped
+    # the trace's decision log is what the kernel decided, by patient then time
+    log = trace.decisions
+    assert log is not None
+    t = np.concatenate([day * 1440 + ev["minute"] for day, ev in enumerate(seen)])
+    patient = np.concatenate([ev["patient"] for ev in seen])
+    order = np.lexsort((t, patient))
+    np.testing.assert_array_equal(log["patient"], patient[order])
+    np.testing.assert_array_equal(log["t_min"], t[order])
+    for field in ("carbs_g", "reading_mgdl", "iob_u", "requested_u", "dose_u", "clamp_codes"):
+        np.testing.assert_array_equal(log[field], np.concatenate([ev[field] for ev in seen])[order], field)
+
+
+def test_the_decision_log_of_a_cohort_in_parts_is_the_one_of_a_single_part(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run = prepare_cohort_run("opt2mise", 40, 2, "mdi", seed=9)
+    assert len(cohort_run._parts(40, 2)) == 2
+    parted = cohort_run.run_with_final_state(
+        run.model, run.therapy, run.inputs, None, 5, 1, None, None, None, t0_min=1440.0
+    )[0].decisions
+    monkeypatch.setattr(cohort_run, "_parts", lambda n, threads: [np.arange(n)])
+    whole = cohort_run.run_with_final_state(
+        run.model, run.therapy, run.inputs, None, 5, 1, None, None, None, t0_min=1440.0
+    )[0].decisions
+    assert parted is not None
+    assert whole is not None
+    assert set(parted["patient"].tolist()) == set(range(40))
+    assert parted["t_min"].min() >= 1440.0  # the phase's clock
+    for field, values in whole.items():
+        np.testing.assert_array_equal(parted[field], values, err_msg=field)
 
 
 def test_the_wizard_sees_the_bolus_on_board_of_the_minutes_before_its_decision(

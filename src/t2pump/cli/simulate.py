@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import numpy as np
 import typer
@@ -103,5 +103,11 @@ def _cohort_command(
             f"TIR {row['time_in_range_70_180_pct']} %, TDD {row['total_daily_dose_u']} U"
             + (f", {row['capped_boluses']} bolus(es) capped by the limits" if row["capped_boluses"] else "")
         )
+        for d in cast(list[dict[str, Any]], row["capped_decisions"]):
+            typer.echo(
+                f"    day {d['t_min'] // 1440} {d['t_min'] % 1440 // 60:02d}:{d['t_min'] % 60:02d}: "
+                f"{d['carbs_g']} g at {d['reading_mgdl']} mg/dL, IOB {d['iob_u']} U: wizard "
+                f"{d['requested_u']} U, given {d['dose_u']} U ({', '.join(d['limits'])})"
+            )
     if out is not None:
         typer.echo(f"trace written to {out}")

@@ -60,7 +60,7 @@ from t2pump.randomness import (
     uniform01_pairs,
 )
 from t2pump.simulation import kernel
-from t2pump.simulation.engine import SimulationError, Trace
+from t2pump.simulation.engine import DECISION_FIELDS, SimulationError, Trace
 from t2pump.simulation.kernel import AUX_NAMES, EVENT_NAMES, N_KERNEL_STATES, REC_NAMES
 from t2pump.simulation.lanes import LANES
 from t2pump.therapy.cohort_therapy import WIZARD_ROWS, CohortCsii, CohortMdi
@@ -216,6 +216,7 @@ class _CohortLoop:
         self.rec = _new_signals(n, n_min // record_every_min, cgm is not None) if out is None else out
         self.rec_kernel = tuple(self.rec[k] for k in REC_NAMES)  # what the kernel writes
         self.fail = np.full(n, -1, dtype=np.int64)
+        self.decision_days: list[FloatArray] = []  # each day's decisions (DECISION_FIELDS rows)
         # without a sensor, samples are only kept for the records
         self.cgm_period = (cgm.sample_min if cgm is not None else None) or record_every_min
         if record_every_min % self.cgm_period or _DAY % record_every_min:
@@ -319,7 +320,22 @@ class _CohortLoop:
             t = k0 + int(self.fail[i])
             raise SimulationError(f"simulation blew up for patient {self.model.names[i]!r} at t = {t} min")
         self._record_day(day, samples, errors)
+        if events.shape[1]:
+            patient = np.repeat(np.arange(n), np.diff(event_ptr))
+            logged = [events[_EV[f]] for f in DECISION_FIELDS[2:]]
+            self.decision_days.append(np.vstack([patient, k0 + event_minute, *logged]))
         return length
+
+    def decision_log(self, t0_min: float, first_patient: int = 0) -> dict[str, NDArray[np.generic]]:
+        """Every decision of the run so far, by patient then time (engine.DECISION_FIELDS), the
+        patients numbered from ``first_patient`` and times offset by ``t0_min``."""
+        table = np.hstack([np.zeros((len(DECISION_FIELDS), 0)), *self.decision_days])
+        table = table[:, np.lexsort((table[1], table[0]))]
+        log: dict[str, NDArray[np.generic]] = dict(zip(DECISION_FIELDS, table, strict=True))
+        log["patient"] = table[0].astype(np.int64) + first_patient
+        log["t_min"] = table[1] + t0_min
+        log["clamp_codes"] = table[-1].astype(np.int64)
+        return log
 
     def _basal_injections(self, win: CohortInputs, length: int, k0: int) -> tuple[FloatArray, FloatArray]:
         """MDI basal-depot doses of the day at their clock times, when taken [U], and their
@@ -479,13 +495,18 @@ def run_with_final_state(
             sensitivity,
             t0_min,
             {k: v[rows] for k, v in signals.items()},
+            int(idx[0]),
         )
 
     with ThreadPoolExecutor(max_workers=min(threads, len(parts))) as pool:
         results = list(pool.map(run_part, parts))
     first = results[0][0]
     final = np.concatenate([state for _, state in results], axis=1)
-    return Trace(t_min=first.t_min, patients=model.names, signals=signals, units=first.units), final
+    logs = [trace.decisions for trace, _ in results if trace.decisions is not None]
+    # each part's log is by patient then time, its patients numbered in the cohort (_run_part)
+    decisions = {f: np.concatenate([log[f] for log in logs]) for f in DECISION_FIELDS}
+    trace = Trace(first.t_min, model.names, signals, first.units, decisions=decisions)
+    return trace, final
 
 
 def _parts(n: int, threads: int) -> list[NDArray[np.intp]]:
@@ -514,6 +535,7 @@ def _run_part(
     sensitivity: SensitivityVariation | None,
     t0_min: float,
     out: dict[str, FloatArray] | None = None,
+    first_patient: int = 0,  # the part's first patient in the cohort (numbers the decision log)
 ) -> tuple[Trace, FloatArray]:
     """One part's cohort loop, all its patients at once (writing ``out`` when given)."""
     n_min = inputs.n_minutes
@@ -525,7 +547,14 @@ def _run_part(
     t = (np.arange(n_min // record_every_min, dtype=np.float64) + 1.0) * record_every_min + t0_min
     units = dict(_SIGNALS) | ({"cgm": "mg/dL (NaN: warm-up or dropout)"} if cgm is not None else {})
     final = kernel.unpack_states(loop.blocks, loop.n)[: loop.n_model_states]
-    return Trace(t_min=t, patients=model.names, signals=loop.rec, units=units), final
+    trace = Trace(
+        t_min=t,
+        patients=model.names,
+        signals=loop.rec,
+        units=units,
+        decisions=loop.decision_log(t0_min, first_patient),
+    )
+    return trace, final
 
 
 def _new_signals(n: int, n_rec: int, with_cgm: bool) -> dict[str, FloatArray]:

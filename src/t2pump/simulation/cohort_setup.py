@@ -40,6 +40,7 @@ from t2pump.simulation.cohort_run import T2D_SUBSTEPS, CohortInputs, run_with_fi
 from t2pump.simulation.engine import Trace
 from t2pump.therapy.cohort_therapy import CohortCsii, CohortMdi
 from t2pump.therapy.initial_settings import BASAL_FRACTION, starting_csii, starting_mdi, starting_tdd
+from t2pump.therapy.limits import ClampCode
 from t2pump.units import MIN_PER_DAY
 
 __all__ = [
@@ -299,19 +300,46 @@ def continue_cohort_run(
 
 
 def summarise(trace: Trace, days: int) -> list[dict[str, object]]:
-    """Per patient: mean plasma glucose, % time 70-180 mg/dL (plasma), total daily dose, and the
-    number of meal boluses the limits capped (hard, patient or device maximum)."""
+    """Per patient: mean plasma glucose, % time 70-180 mg/dL (plasma), total daily dose, the number
+    of meal boluses the limits capped (hard, patient or device maximum) and, for each, what the
+    wizard saw and asked and what the limits gave."""
     bg = trace.signals["bg_plasma"]
     tir = 100.0 * np.mean((bg >= 70.0) & (bg <= 180.0), axis=1)
     tdd = (trace.signals["insulin_basal"].sum(axis=1) + trace.signals["insulin_bolus"].sum(axis=1)) / days
     capped = trace.signals.get("bolus_capped", np.zeros_like(bg)).sum(axis=1)
+    rows = []
+    for i, (p, m, t, d, c) in enumerate(zip(trace.patients, bg.mean(axis=1), tir, tdd, capped, strict=True)):
+        rows.append(
+            {
+                "patient": p,
+                "mean_glucose_mgdl": round(float(m), 1),
+                "time_in_range_70_180_pct": round(float(t), 1),
+                "total_daily_dose_u": round(float(d), 2),
+                "capped_boluses": int(c),
+                "capped_decisions": _capped_decisions(trace, i),
+            }
+        )
+    return rows
+
+
+def _capped_decisions(trace: Trace, patient: int) -> list[dict[str, object]]:
+    """Patient ``patient``'s meal boluses that a limit capped (not only rounded), in time order."""
+    log = trace.decisions
+    if log is None:
+        return []
+    codes = log["clamp_codes"]
+    at = np.flatnonzero((log["patient"] == patient) & ((codes & ~int(ClampCode.ROUNDED)) != 0))
     return [
         {
-            "patient": p,
-            "mean_glucose_mgdl": round(float(m), 1),
-            "time_in_range_70_180_pct": round(float(t), 1),
-            "total_daily_dose_u": round(float(d), 2),
-            "capped_boluses": int(c),
+            "t_min": int(log["t_min"][k]),
+            "carbs_g": round(float(log["carbs_g"][k]), 1),
+            "reading_mgdl": round(float(log["reading_mgdl"][k]), 1),
+            "iob_u": round(float(log["iob_u"][k]), 2),
+            "requested_u": round(float(log["requested_u"][k]), 2),
+            "dose_u": round(float(log["dose_u"][k]), 2),
+            "limits": [
+                f.name.lower() for f in ClampCode if f and f & int(codes[k]) and f is not ClampCode.ROUNDED
+            ],
         }
-        for p, m, t, d, c in zip(trace.patients, bg.mean(axis=1), tir, tdd, capped, strict=True)
+        for k in at.tolist()
     ]

@@ -11,14 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from t2pump.errors import InputRangeError, T2pumpError
 
-__all__ = ["DEFAULT_SUBSTEPS", "MinuteModel", "SimulationError", "Trace", "rk4_step", "run_open_loop"]
+__all__ = [
+    "DECISION_FIELDS",
+    "DEFAULT_SUBSTEPS",
+    "MinuteModel",
+    "SimulationError",
+    "Trace",
+    "rk4_step",
+    "run_open_loop",
+]
 
 FloatArray = NDArray[np.float64]
 
@@ -63,6 +71,17 @@ class Trace:
     signals: dict[str, FloatArray]
     units: dict[str, str]
     origin_date: str | None = None
+    # the bolus decisions, one entry per decision (simulations: every announced meal's bolus), each
+    # field an array over decisions (DECISION_FIELDS); None where the source has none
+    decisions: dict[str, NDArray[Any]] | None = None
+
+
+# A decision log's fields: the patient's row in the trace, the minute it was taken (its start, same
+# clock as t_min), carbohydrate entered [g], glucose reading [mg/dL], bolus insulin on board [U], the
+# wizard's requested dose and the dose after the limits [U], and t2pump.therapy.limits.ClampCode flags.
+DECISION_FIELDS = (
+    "patient", "t_min", "carbs_g", "reading_mgdl", "iob_u", "requested_u", "dose_u", "clamp_codes",
+)  # fmt: skip
 
 
 # Underflow guard: a state whose magnitude falls below the smallest normal double is set to zero at
