@@ -338,7 +338,9 @@ def _capped_decisions(trace: Trace, patient: int) -> list[dict[str, object]]:
             "requested_u": round(float(log["requested_u"][k]), 2),
             "dose_u": round(float(log["dose_u"][k]), 2),
             "limits": [
-                f.name.lower() for f in ClampCode if f and f & int(codes[k]) and f is not ClampCode.ROUNDED
+                str(f.name).lower()
+                for f in ClampCode
+                if f and f & int(codes[k]) and f is not ClampCode.ROUNDED
             ],
         }
         for k in at.tolist()
