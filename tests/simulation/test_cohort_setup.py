@@ -15,7 +15,7 @@ from t2pump.errors import InputRangeError
 from t2pump.physiology.sensitivity_variation import SensitivityVariation
 from t2pump.simulation.cohort_run import CohortInputs, simulate_cohort
 from t2pump.simulation.cohort_setup import prepare_cohort_run, summarise
-from t2pump.simulation.trace_io import load_trace
+from t2pump.simulation.trace_io import decisions_path, load_trace
 
 
 @pytest.mark.property
@@ -63,6 +63,9 @@ def test_cli_cohort_json_summary_and_trace(tmp_path: Path, capsys: pytest.Captur
     ] * 3
     trace = load_trace(out)
     assert trace.signals["bg_plasma"].shape == (3, 288)
+    assert trace.decisions is not None  # the decision log, saved beside the trace
+    assert decisions_path(out).exists()
+    assert set(trace.decisions["patient"].tolist()) <= {0, 1, 2}
     # the summary is computed from the trace it wrote
     assert data["patients"][0]["mean_glucose_mgdl"] == pytest.approx(
         trace.signals["bg_plasma"][0].mean(), abs=0.05

@@ -16,7 +16,7 @@ from t2pump.physiology.uva_padova import UvaPadova2008, UvaPadovaRun
 from t2pump.simulation.cohort_setup import Arm, prepare_cohort_run, summarise
 from t2pump.simulation.engine import DEFAULT_SUBSTEPS, Trace, run_open_loop
 from t2pump.simulation.scenario import read_scenario_csv
-from t2pump.simulation.trace_io import save_trace
+from t2pump.simulation.trace_io import decisions_path, save_trace
 
 
 class ModelName(StrEnum):
@@ -110,4 +110,6 @@ def _cohort_command(
                 f"{d['requested_u']} U, given {d['dose_u']} U ({', '.join(d['limits'])})"
             )
     if out is not None:
-        typer.echo(f"trace written to {out}")
+        typer.echo(
+            f"trace written to {out}" + (f" (decisions: {decisions_path(out)})" if trace.decisions else "")
+        )
