@@ -632,9 +632,9 @@ class _ErrorReader:
         if isinstance(count, bool) or not 1 <= count <= self.n_samples - first:
             raise InputRangeError("count", count, f"a number of samples in [1, {self.n_samples - first}]")
         last = first + count - 1
-        per_sample_blocks = _BLOCK_MIN // self.sample_min
+        samples_per_block = _BLOCK_MIN // self.sample_min
         made = 0 if self.knots == 0 else (self.knots - 1) // (_BLOCK_MIN // self.step)
-        needed = max(1, -(-last // per_sample_blocks))
+        needed = max(1, -(-last // samples_per_block))
         if needed > made:
             self._extend(needed - made)
         self.noise = self.noise[:, first - self.first :]
