@@ -500,3 +500,13 @@ def test_three_weeks_on_dexcom_g6_sensors_warm_up_three_times() -> None:
     assert np.isnan(trace.glucose_mgdl[warm]).all()
     shown = ~np.isnan(trace.glucose_mgdl)
     assert 0.95 < shown[~warm].mean() < 1.0  # default dropouts remove about 2 % of readings
+
+
+def test_a_seed_stands_for_the_default_generator_of_that_seed() -> None:
+    # Seeds build each patient's three generators directly (SeedSequence(seed, spawn_key=(i,))),
+    # without the parent generator: the errors are those of default_rng(seed).spawn(3).
+    seeds = seeds_for(12, np.arange(5))
+    by_seed = SeededCgmErrors(2 * 1440, seeds, DEXCOM_G6).errors()
+    by_rng = sensor_errors(2 * 1440, rngs=[np.random.default_rng(int(s)) for s in seeds], sensor=DEXCOM_G6)
+    for field in ("gain", "offset_mgdl", "status"):
+        np.testing.assert_array_equal(getattr(by_seed, field), getattr(by_rng, field), err_msg=field)

@@ -115,3 +115,12 @@ def test_reading_a_decision_log_as_a_trace_says_what_it_is(tmp_path: Path) -> No
     save_trace(_with_decisions(), path)
     with pytest.raises(InputRangeError, match="not a decision log"):
         load_trace(decisions_path(path))
+
+
+def test_a_decision_log_of_uneven_fields_is_refused_naming_them(tmp_path: Path) -> None:
+    trace = _with_decisions()
+    assert trace.decisions is not None
+    bad = dataclasses.replace(trace, decisions={**trace.decisions, "dose_u": np.array([1.0])})
+    with pytest.raises(InputRangeError, match=r"trace\.decisions shapes"):
+        save_trace(bad, tmp_path / "t.parquet")
+    assert list(tmp_path.iterdir()) == []

@@ -609,7 +609,7 @@ class _ErrorReader:
         n_p = len(gens)
         self.params = ERROR_PARAMETERS[sensor.model]
         self.step = self.params.step_min if self.params is not None else sensor.sample_min
-        self.n_proc = len(_processes(self.params))
+        self.n_proc = 2 if isinstance(self.params, FacchinettiError) else int(self.params is not None)
         self.streams = [_children(g) for g in gens]  # noise, session starts, dropouts
         self.knots = 0  # knots made so far (t = 0, step, ...)
         self.first = 0  # sample index of noise[:, 0]
@@ -727,19 +727,18 @@ class _ErrorReader:
         rho = np.array([[q.lag1_corr] for q in procs])
         cond_sd = sd0 * np.sqrt(1.0 - rho**2)
         z_start = np.zeros_like(z)
-        knots_with_starts: list[int] = []
+        with_starts: set[int] = set()  # knots where some patient's new sensor starts
         if starts is not None:
             n_starts = np.count_nonzero(starts, axis=0)
             for j in np.flatnonzero(n_starts).tolist():  # in time order, one call per patient
                 draws = self.streams[j][1].standard_normal((int(n_starts[j]), len(procs)))
                 z_start[starts[:, j], :, j] = draws
-            knots_with_starts = np.flatnonzero(starts.any(axis=1)).tolist()
+            with_starts = set(np.flatnonzero(starts.any(axis=1)).tolist())
         # x_k = (a1 x_{k-1} + a2 x_{k-2}) + sigma w_k, written into out[k] (out[k - 1] is x_{k-1})
         scaled = sigma * z
         out = np.empty(z.shape)
         tmp = np.empty(z.shape[1:])
         x1, x2 = self.x1, self.x2
-        with_starts = set(knots_with_starts)
         for k in range(z.shape[0]):
             x = out[k]
             np.multiply(a1, x1, out=x)
@@ -790,13 +789,6 @@ class _ErrorReader:
         mask = np.zeros((n_p, count), dtype=np.bool_)
         mask.ravel()[at] = True
         return mask
-
-
-def _processes(params: JohnsonSuNoise | FacchinettiError | None) -> tuple[object, ...]:
-    """The latent processes of an error model (one normal innovation each per knot)."""
-    if isinstance(params, FacchinettiError):
-        return (params.sensor_noise, params.common_noise)
-    return () if params is None else (params,)
 
 
 def _children(gen: np.random.Generator | int) -> list[np.random.Generator]:

@@ -564,11 +564,13 @@ def _new_signals(n: int, n_rec: int, with_cgm: bool) -> dict[str, FloatArray]:
 
 
 # Trace arrays from an anonymous private memory map, not NumPy's allocator: NumPy asks the system
-# for transparent huge pages on arrays of 4 MiB and more (madvise), and a record array (patients x
-# records, rows in time order) has every 2 MiB page touched on the first day. Where the system
-# compacts memory to find huge pages on the fault (THP defrag "madvise", as on the machine of
-# benchmarks/README.md) that cost 0.50 s for 1,000 patients x 14 days of records (290 MB), against
-# 0.12 s in all with ordinary pages, each faulted in on the day that writes it.
+# for transparent huge pages on arrays of 4 MiB and more (madvise: indicate_hugepages in
+# numpy/_core/src/multiarray/alloc.c, ``size >= 1u << 22``; NUMPY_MADVISE_HUGEPAGE turns it off
+# process-wide), and a record array (patients x records, rows in time order) has every 2 MiB page
+# touched on the first day. Where the system compacts memory to find huge pages on the fault (THP
+# defrag "madvise", as on the machine of benchmarks/README.md) that cost 0.50 s for 1,000 patients
+# x 14 days of records (290 MB), against 0.12 s in all with ordinary pages, each faulted in on the
+# day that writes it.
 _MAPPED_BYTES = 4 << 20
 
 

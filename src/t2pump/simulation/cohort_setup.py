@@ -307,41 +307,44 @@ def summarise(trace: Trace, days: int) -> list[dict[str, object]]:
     tir = 100.0 * np.mean((bg >= 70.0) & (bg <= 180.0), axis=1)
     tdd = (trace.signals["insulin_basal"].sum(axis=1) + trace.signals["insulin_bolus"].sum(axis=1)) / days
     capped = trace.signals.get("bolus_capped", np.zeros_like(bg)).sum(axis=1)
-    rows = []
-    for i, (p, m, t, d, c) in enumerate(zip(trace.patients, bg.mean(axis=1), tir, tdd, capped, strict=True)):
-        rows.append(
-            {
-                "patient": p,
-                "mean_glucose_mgdl": round(float(m), 1),
-                "time_in_range_70_180_pct": round(float(t), 1),
-                "total_daily_dose_u": round(float(d), 2),
-                "capped_boluses": int(c),
-                "capped_decisions": _capped_decisions(trace, i),
-            }
-        )
-    return rows
-
-
-def _capped_decisions(trace: Trace, patient: int) -> list[dict[str, object]]:
-    """Patient ``patient``'s meal boluses that a limit capped (not only rounded), in time order."""
-    log = trace.decisions
-    if log is None:
-        return []
-    codes = log["clamp_codes"]
-    at = np.flatnonzero((log["patient"] == patient) & ((codes & ~int(ClampCode.ROUNDED)) != 0))
+    decisions = _capped_decisions(trace)
     return [
         {
-            "t_min": int(log["t_min"][k]),
-            "carbs_g": round(float(log["carbs_g"][k]), 1),
-            "reading_mgdl": round(float(log["reading_mgdl"][k]), 1),
-            "iob_u": round(float(log["iob_u"][k]), 2),
-            "requested_u": round(float(log["requested_u"][k]), 2),
-            "dose_u": round(float(log["dose_u"][k]), 2),
-            "limits": [
-                str(f.name).lower()
-                for f in ClampCode
-                if f and f & int(codes[k]) and f is not ClampCode.ROUNDED
-            ],
+            "patient": p,
+            "mean_glucose_mgdl": round(float(m), 1),
+            "time_in_range_70_180_pct": round(float(t), 1),
+            "total_daily_dose_u": round(float(d), 2),
+            "capped_boluses": int(c),
+            "capped_decisions": decisions[i],
         }
-        for k in at.tolist()
+        for i, (p, m, t, d, c) in enumerate(
+            zip(trace.patients, bg.mean(axis=1), tir, tdd, capped, strict=True)
+        )
     ]
+
+
+def _capped_decisions(trace: Trace) -> list[list[dict[str, object]]]:
+    """Each patient's meal boluses that a limit capped (not only rounded), in time order (the log
+    is by patient then time)."""
+    per_patient: list[list[dict[str, object]]] = [[] for _ in trace.patients]
+    log = trace.decisions
+    if log is None:
+        return per_patient
+    codes = log["clamp_codes"]
+    for k in np.flatnonzero((codes & ~int(ClampCode.ROUNDED)) != 0).tolist():
+        per_patient[int(log["patient"][k])].append(
+            {
+                "t_min": int(log["t_min"][k]),
+                "carbs_g": round(float(log["carbs_g"][k]), 1),
+                "reading_mgdl": round(float(log["reading_mgdl"][k]), 1),
+                "iob_u": round(float(log["iob_u"][k]), 2),
+                "requested_u": round(float(log["requested_u"][k]), 2),
+                "dose_u": round(float(log["dose_u"][k]), 2),
+                "limits": [
+                    str(f.name).lower()
+                    for f in ClampCode
+                    if f and f & int(codes[k]) and f is not ClampCode.ROUNDED
+                ],
+            }
+        )
+    return per_patient

@@ -97,6 +97,9 @@ def _decision_table(trace: Trace, run_id: str) -> pa.Table:
     missing = [f for f in DECISION_FIELDS if f not in log]
     if missing:
         raise InputRangeError("trace.decisions", sorted(log), f"the fields {', '.join(DECISION_FIELDS)}")
+    sizes = {f: np.shape(log[f]) for f in DECISION_FIELDS}
+    if len(set(sizes.values())) != 1 or len(sizes["patient"]) != 1:
+        raise InputRangeError("trace.decisions shapes", sizes, "one 1-D array per field, all of one length")
     rows = np.asarray(log["patient"], dtype=np.int64)
     if rows.size and (rows.min() < 0 or rows.max() >= len(trace.patients)):
         raise InputRangeError(
@@ -104,8 +107,7 @@ def _decision_table(trace: Trace, run_id: str) -> pa.Table:
         )
     columns: dict[str, Any] = {"patient": np.asarray(trace.patients, dtype=object)[rows]}
     for f in DECISION_FIELDS[1:]:
-        dtype = np.int64 if f == "clamp_codes" else np.float64
-        columns[f] = np.asarray(log[f], dtype=dtype)
+        columns[f] = np.asarray(log[f], dtype=_dtype(f))
     meta = {"run_id": run_id, "version": __version__}
     return pa.table(columns).replace_schema_metadata({_DECISIONS_KEY: json.dumps(meta).encode()})
 
@@ -160,6 +162,10 @@ def _load_decisions(
         raise InputRangeError(f"{side}:patient", unknown[0], f"a patient of {path.name}")
     log: dict[str, NDArray[np.generic]] = {"patient": np.array([row[p] for p in ids], dtype=np.int64)}
     for f in DECISION_FIELDS[1:]:
-        dtype = np.int64 if f == "clamp_codes" else np.float64
-        log[f] = table.column(f).to_numpy().astype(dtype)
+        log[f] = table.column(f).to_numpy().astype(_dtype(f))
     return log
+
+
+def _dtype(field: str) -> type[np.generic]:
+    """A decision field's type: the clamp codes are bit flags, the rest numbers."""
+    return np.int64 if field == "clamp_codes" else np.float64
