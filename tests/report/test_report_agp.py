@@ -150,7 +150,7 @@ def test_simulated_short_trace_is_flagged() -> None:
     texts = page_texts(fig)
     assert texts["simulated"] == "SIMULATED DATA"
     assert texts["insufficient"].startswith("Less than 14 days or under 70% of possible readings")
-    assert texts["header-value-1"].startswith("Day 1 \u2013 Day 4")
+    assert texts["header-value-1"].startswith("Day 1 \u2013 Day 3")  # 3 simulated days, not a 4th
     assert _by_gid(fig, type(fig.axes[0]), "agp").get_ylim() == (0.0, 400.0)  # 95th percentile > 350
 
 

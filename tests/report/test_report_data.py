@@ -26,6 +26,7 @@ from t2pump.metrics import (
     time_in_ranges,
 )
 from t2pump.report import TARGET_SETS, TargetSetName, agp_report_data, agp_report_data_from_trace
+from t2pump.report.data import day_of
 from t2pump.report.targets import BandKind, GoalKind, band_percents
 from t2pump.simulation.engine import Trace
 
@@ -89,9 +90,23 @@ def test_window_days_none_keeps_every_reading_and_a_short_trace_is_not_sufficien
     assert data.simulated
     assert data.origin_date is None
     assert data.calendar_date(0) is None
-    assert data.tile_days.tolist() == [0, 1, 2, 3]  # the last reading is the midnight closing day 2
+    # the simulator's last record, at midnight, closes day 2 (docs/trace_format.md): no tile of its own
+    assert data.tile_days.tolist() == [0, 1, 2]
+    assert (data.first_day, data.last_day) == (0, 2)
+    assert np.isfinite(data.tile_glucose_mgdl[2]).sum() > 250  # day 2 keeps its readings
     short = agp_report_data_from_trace(trace, window_days=1)
     assert short.first_min > trace.t_min[-1] - 1440.0
+
+
+def test_a_device_reading_at_midnight_opens_the_new_day() -> None:
+    # the same times from a device export: the clock's day, so the 00:00 reading is day 3's
+    trace = synthetic_trace(days=3.0, simulated=False)
+    data = agp_report_data_from_trace(trace, window_days=None)
+    assert not data.simulated
+    assert data.tile_days.tolist() == [0, 1, 2, 3]
+    assert data.last_day == 3
+    days = (day_of(1440.0, False), day_of(1440.0, True), day_of(1445.0, True), day_of(0.5, True))
+    assert days == (1, 0, 1, 0)
 
 
 @pytest.mark.parametrize("name", list(TargetSetName))

@@ -148,7 +148,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from t2pump.errors import InputRangeError, check_range, parse_enum
 from t2pump.physiology.elementwise import select
-from t2pump.randomness import patient_seeds, substream
+from t2pump.randomness import patient_seeds, spawned_generators, substream
 from t2pump.units import MIN_PER_DAY
 
 __all__ = [
@@ -610,7 +610,7 @@ class _ErrorReader:
         self.params = ERROR_PARAMETERS[sensor.model]
         self.step = self.params.step_min if self.params is not None else sensor.sample_min
         self.n_proc = 2 if isinstance(self.params, FacchinettiError) else int(self.params is not None)
-        self.streams = [_children(g) for g in gens]  # noise, session starts, dropouts
+        self.streams = _children(gens)  # each patient's noise, session starts, dropouts
         self.knots = 0  # knots made so far (t = 0, step, ...)
         self.first = 0  # sample index of noise[:, 0]
         self.noise = np.zeros((n_p, 0))  # interpolated latent noise of samples first, first + 1, ...
@@ -791,14 +791,13 @@ class _ErrorReader:
         return mask
 
 
-def _children(gen: np.random.Generator | int) -> list[np.random.Generator]:
-    """A patient's three generators: ``gen.spawn(3)``, or for a seed the same three built directly
-    (``default_rng(seed).spawn(3)[i]`` is PCG64 seeded with ``SeedSequence(seed, spawn_key=(i,))``,
-    without making the parent's generator first)."""
-    if isinstance(gen, np.random.Generator):
-        return gen.spawn(3)
-    seqs = [np.random.SeedSequence(gen, spawn_key=(i,)) for i in range(3)]
-    return [np.random.Generator(np.random.PCG64(seq)) for seq in seqs]
+def _children(gens: list[np.random.Generator] | list[int]) -> list[list[np.random.Generator]]:
+    """Each patient's three generators: ``gen.spawn(3)``, or for a seed those of
+    ``default_rng(seed).spawn(3)``, built for all seeds at once without the parents
+    (:func:`~t2pump.randomness.spawned_generators`)."""
+    if gens and isinstance(gens[0], np.random.Generator):
+        return [g.spawn(3) for g in gens]
+    return spawned_generators(np.array(gens, dtype=np.uint64), 3)
 
 
 def _interpolate(knots: FloatArray, step_min: int, sample_min: int, with_first: bool) -> FloatArray:

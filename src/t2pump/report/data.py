@@ -12,7 +12,8 @@ are 14 x 288 slots). Every number is then a t2pump.metrics function of the perio
   (:mod:`t2pump.report.targets`);
 * AGP curves and daily tiles: :func:`agp_profile` and :func:`daily_profiles` on the iglu
   interpolation grid (:func:`interpolation_grid`). The daily tiles are the last (up to 14) calendar
-  days of the period, a day with no reading left empty.
+  days of the period, a day with no reading left empty. A simulated trace's days end with their
+  midnight record (:func:`day_of`): its last record, at midnight, adds no day of its own.
 
 References
 ----------
@@ -58,6 +59,7 @@ __all__ = [
     "AgpReportData",
     "agp_report_data",
     "agp_report_data_from_trace",
+    "day_of",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -97,11 +99,18 @@ class AgpReportData:
 
     @property
     def first_day(self) -> int:
-        return math.floor(self.first_min / MIN_PER_DAY)
+        return day_of(self.first_min, self.simulated)
 
     @property
     def last_day(self) -> int:
-        return math.floor(self.last_min / MIN_PER_DAY)
+        return day_of(self.last_min, self.simulated)
+
+
+def day_of(t_min: float, simulated: bool) -> int:
+    """The calendar day of a reading at ``t_min``. A device's reading at midnight opens the new day
+    (the clock's day); the simulator's record at ``1440 (d + 1)`` closes day ``d``, whose records
+    are ``t_min in (1440 d, 1440 (d + 1)]`` (docs/trace_format.md), so a 7-day run is days 1-7."""
+    return math.ceil(t_min / MIN_PER_DAY) - 1 if simulated else math.floor(t_min / MIN_PER_DAY)
 
 
 def agp_report_data(
@@ -122,7 +131,8 @@ def agp_report_data(
     glucose_mgdl : CGM readings [mg/dL], NaN where missing
     patient_id : shown in the header
     origin_date : ISO date (or date) of day 0; without it days are numbered
-    simulated : the data come from the simulator (the header says so)
+    simulated : the data come from the simulator (the header says so; its days end with their
+        midnight record, :func:`day_of`)
     target_set : ``"standard"``, ``"older_high_risk"`` or ``"pregnancy"`` (:mod:`targets`)
     window_days : report period [days], counted back from the last reading; None = all readings
     """
@@ -139,8 +149,8 @@ def agp_report_data(
     grid = interpolation_grid(t, g)
     sufficiency = data_sufficiency(t, g)
     profiles = daily_profiles(grid, MAX_DAILY_TILES)
-    last_day = math.floor(t[-1] / MIN_PER_DAY)
-    n_tiles = min(MAX_DAILY_TILES, last_day - math.floor(t[0] / MIN_PER_DAY) + 1)
+    last_day = day_of(float(t[-1]), simulated)
+    n_tiles = min(MAX_DAILY_TILES, last_day - day_of(float(t[0]), simulated) + 1)
     tile_days = np.arange(last_day - n_tiles + 1, last_day + 1, dtype=np.int64)
     tiles = np.full((n_tiles, profiles.minute_of_day.shape[0]), np.nan)
     for row, day in zip(profiles.glucose_mgdl, profiles.day, strict=True):
