@@ -334,6 +334,19 @@ def test_the_minute_grid_conserves_carbohydrate_boluses_and_exercise() -> None:
     assert grid["activity_intensity"][i[k], minute - 1] == 0.0
 
 
+def test_the_grid_builds_only_the_signals_asked_for() -> None:
+    meals, adherence, activity, keys = _population(20)
+    ev = draw_days(meals, adherence, activity, 2, keys)
+    whole = to_minute_grid(ev, 2 * 1440)
+    some = to_minute_grid(ev, 2 * 1440, signals=("activity_intensity", "carbs_g_per_min"))
+    assert list(some) == ["activity_intensity", "carbs_g_per_min"]
+    for name, values in some.items():
+        np.testing.assert_array_equal(values, whole[name], err_msg=name)
+    with pytest.raises(InputRangeError) as err:
+        to_minute_grid(ev, 1440, signals=("insulin",))
+    assert err.value.field == "signals"
+
+
 @pytest.mark.property
 def test_a_window_of_the_grid_equals_the_same_minutes_of_the_whole_grid() -> None:
     meals, adherence, activity, keys = _population(100)

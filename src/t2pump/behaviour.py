@@ -70,6 +70,7 @@ numbers by the arithmetic shown.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from enum import IntEnum
 from typing import TypeVar
@@ -77,7 +78,7 @@ from typing import TypeVar
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from t2pump.errors import InputRangeError, check_range
+from t2pump.errors import InputRangeError, check_one_of, check_range
 from t2pump.randomness import (
     SeedArray,
     lognormal_factor,
@@ -89,6 +90,7 @@ from t2pump.randomness import (
 from t2pump.units import MIN_PER_DAY
 
 __all__ = [
+    "GRID_SIGNALS",
     "N_MEAL_SLOTS",
     "SUPERVISED_ADHERENCE",
     "ActivityPlan",
@@ -712,8 +714,14 @@ def draw_days(
     )
 
 
-def to_minute_grid(events: BehaviourEvents, n_minutes: int, *, t0_min: int = 0) -> dict[str, FloatArray]:
-    """Per-minute arrays ``(n_patients, n_minutes)`` for minutes ``t0_min`` .. ``t0_min + n_minutes - 1``.
+GRID_SIGNALS = ("carbs_g_per_min", "bolus_carbs_g", "bolus_correction", "activity_intensity")
+
+
+def to_minute_grid(
+    events: BehaviourEvents, n_minutes: int, *, t0_min: int = 0, signals: Sequence[str] = GRID_SIGNALS
+) -> dict[str, FloatArray]:
+    """Per-minute arrays ``(n_patients, n_minutes)`` for minutes ``t0_min`` .. ``t0_min + n_minutes - 1``,
+    the ``signals`` asked for (default all; each is a patients x minutes array to build):
 
     * ``"carbs_g_per_min"``: each meal's carbohydrate [g] at its start minute (the patient model
       decides how fast it is eaten and absorbed);
@@ -724,6 +732,8 @@ def to_minute_grid(events: BehaviourEvents, n_minutes: int, *, t0_min: int = 0) 
     Events outside the window are left out; two meals in one minute add up.
     """
     width = _check_count("n_minutes", n_minutes)
+    for name in signals:
+        check_one_of("signals", name, GRID_SIGNALS)
     n = events.n_patients
     rows = np.broadcast_to(np.arange(n)[:, None], events.meal_time_min.shape)
 
@@ -734,14 +744,17 @@ def to_minute_grid(events: BehaviourEvents, n_minutes: int, *, t0_min: int = 0) 
         np.add.at(grid.reshape(-1), rows[keep] * width + cols[keep], values[keep])  # same-minute events add
         return grid
 
-    bolus_time = events.bolus_time_min
-    correction = place(bolus_time, np.ones(bolus_time.shape), events.correction_used)
-    return {
-        "carbs_g_per_min": place(events.meal_time_min, events.carbs_g, events.meal_eaten),
-        "bolus_carbs_g": place(bolus_time, events.announced_carbs_g, events.bolus_taken),
-        "bolus_correction": np.minimum(correction, 1.0),
-        "activity_intensity": _activity_grid(events, width, t0_min),
-    }
+    def build(name: str) -> FloatArray:
+        bolus_time = events.bolus_time_min
+        if name == "carbs_g_per_min":
+            return place(events.meal_time_min, events.carbs_g, events.meal_eaten)
+        if name == "bolus_carbs_g":
+            return place(bolus_time, events.announced_carbs_g, events.bolus_taken)
+        if name == "bolus_correction":
+            return np.minimum(place(bolus_time, np.ones(bolus_time.shape), events.correction_used), 1.0)
+        return _activity_grid(events, width, t0_min)
+
+    return {name: build(name) for name in signals}
 
 
 def _activity_grid(events: BehaviourEvents, width: int, t0_min: int) -> FloatArray:

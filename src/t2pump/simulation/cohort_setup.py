@@ -99,7 +99,7 @@ class StreamedBehaviour:
         day = day + self.first_day
         first = max(day - 1, 0)
         events = draw_days(c.meals, c.adherence, c.activity, day - first + 1, c.seeds, first_day=first)
-        grid = to_minute_grid(events, int(MIN_PER_DAY), t0_min=int(day * MIN_PER_DAY))
+        grid = to_minute_grid(events, int(MIN_PER_DAY), t0_min=int(day * MIN_PER_DAY), signals=_GRID)
         taken: NDArray[np.bool_] = events.basal_taken[:, -1:, None]
         return CohortInputs(
             grid["carbs_g_per_min"],
@@ -108,6 +108,9 @@ class StreamedBehaviour:
             seeds=c.seeds,
             activity_intensity=grid["activity_intensity"],
         )
+
+
+_GRID = ("carbs_g_per_min", "bolus_carbs_g", "activity_intensity")  # what CohortInputs takes
 
 
 @dataclass(frozen=True, slots=True)
