@@ -59,6 +59,9 @@ def test_cli_cohort_json_summary_and_trace(tmp_path: Path, capsys: pytest.Captur
             "total_daily_dose_u",
             "capped_boluses",
             "capped_decisions",
+            "time_below_70_pct",
+            "time_below_54_pct",
+            "time_above_250_pct",
         }
     ] * 3
     trace = load_trace(out)
@@ -70,6 +73,14 @@ def test_cli_cohort_json_summary_and_trace(tmp_path: Path, capsys: pytest.Captur
     assert data["patients"][0]["mean_glucose_mgdl"] == pytest.approx(
         trace.signals["bg_plasma"][0].mean(), abs=0.05
     )
+    bg = trace.signals["bg_plasma"]
+    for row, g in zip(data["patients"], bg, strict=True):  # consensus ranges, strict inequalities
+        assert row["time_below_70_pct"] == pytest.approx(100 * np.mean(g < 70), abs=0.05)
+        assert row["time_below_54_pct"] == pytest.approx(100 * np.mean(g < 54), abs=0.05)
+        assert row["time_above_250_pct"] == pytest.approx(100 * np.mean(g > 250), abs=0.05)
+        assert row["time_in_range_70_180_pct"] == pytest.approx(
+            100 * np.mean((g >= 70) & (g <= 180)), abs=0.05
+        )
     capped = [int(c) for c in trace.signals["bolus_capped"].sum(axis=1)]
     assert [p["capped_boluses"] for p in data["patients"]] == capped
     warm_up = trace.t_min < 120  # Dexcom G6 warm-up (2 h from insertion at t = 0): no CGM readings
@@ -132,3 +143,13 @@ def test_the_summary_shows_each_capped_bolus_with_what_the_wizard_saw_and_asked(
             assert d["limits"] == ["patient_max"]
     text = json.dumps(rows)  # JSON-ready, as the CLI prints it
     assert "patient_max" in text
+
+
+def test_the_text_summary_numbers_days_from_one(capsys: pytest.CaptureFixture[str]) -> None:
+    # as the AGP report does ("Day 1"): a capped bolus on the first day is on "day 1"
+    assert main(["simulate", "--cohort", "opt2mise", "--patients", "20", "--days", "1", "--seed", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    capped = [line.strip() for line in lines if line.startswith("    day ")]
+    assert capped
+    assert all(line.startswith("day 1 ") for line in capped)
+    assert all("below 70" in line for line in lines if line.startswith("  opt2mise-"))

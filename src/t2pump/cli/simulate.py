@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+from t2pump.metrics import time_in_ranges
 from t2pump.physiology.uva_padova import UvaPadova2008, UvaPadovaRun
 from t2pump.simulation.cohort_setup import Arm, prepare_cohort_run, summarise
 from t2pump.simulation.engine import DEFAULT_SUBSTEPS, Trace, run_open_loop
@@ -72,6 +73,17 @@ def simulate_command(
     )
 
 
+def _with_hypoglycaemia(rows: list[dict[str, object]], trace: Trace) -> list[dict[str, object]]:
+    """The summary rows with the consensus ranges a clinician reads first beside TIR: time below
+    70 and 54 mg/dL and above 250 mg/dL, of plasma glucose (:func:`t2pump.metrics.time_in_ranges`)."""
+    ranges = time_in_ranges(trace.signals["bg_plasma"])
+    for i, row in enumerate(rows):
+        row["time_below_70_pct"] = round(float(ranges.below_70[i]), 1)
+        row["time_below_54_pct"] = round(float(ranges.very_low[i]), 1)
+        row["time_above_250_pct"] = round(float(ranges.very_high[i]), 1)
+    return rows
+
+
 def _cohort_command(
     cohort: str, patients: int, days: int, therapy: Arm, seed: int, out: Path | None, as_json: bool
 ) -> None:
@@ -88,7 +100,7 @@ def _cohort_command(
         trace = run.run(progress=lambda minutes: bar.advance(task, minutes / 60))
     if out is not None:
         save_trace(trace, out)
-    summary = summarise(trace, days)
+    summary = _with_hypoglycaemia(summarise(trace, days), trace)
     if as_json:
         typer.echo(
             json.dumps(
@@ -96,16 +108,21 @@ def _cohort_command(
             )
         )
         return
-    typer.echo(f"{cohort}: {patients} patients x {days} days on {therapy.value} (seed {seed})")
+    typer.echo(
+        f"{cohort}: {patients} patients x {days} days on {therapy.value} (seed {seed}); "
+        "plasma glucose, consensus ranges (Battelino 2019)"
+    )
     for row in summary:
         typer.echo(
             f"  {row['patient']}: mean {row['mean_glucose_mgdl']} mg/dL, "
-            f"TIR {row['time_in_range_70_180_pct']} %, TDD {row['total_daily_dose_u']} U"
+            f"TIR {row['time_in_range_70_180_pct']} %, below 70 {row['time_below_70_pct']} % "
+            f"(below 54 {row['time_below_54_pct']} %), above 250 {row['time_above_250_pct']} %, "
+            f"TDD {row['total_daily_dose_u']} U"
             + (f", {row['capped_boluses']} bolus(es) capped by the limits" if row["capped_boluses"] else "")
         )
         for d in cast(list[dict[str, Any]], row["capped_decisions"]):
             typer.echo(
-                f"    day {d['t_min'] // 1440} {d['t_min'] % 1440 // 60:02d}:{d['t_min'] % 60:02d}: "
+                f"    day {d['t_min'] // 1440 + 1} {d['t_min'] % 1440 // 60:02d}:{d['t_min'] % 60:02d}: "
                 f"{d['carbs_g']} g at {d['reading_mgdl']} mg/dL, IOB {d['iob_u']} U: wizard "
                 f"{d['requested_u']} U, given {d['dose_u']} U ({', '.join(d['limits'])})"
             )
