@@ -83,4 +83,10 @@ class SensitivityVariation:
         j = np.searchsorted(knots, tod, side="right") - 1
         w = (tod - knots[j]) / (knots[j + 1] - knots[j])
         a = np.tile(log_amplitudes, (1, 3))
-        return np.asarray(np.exp((1.0 - w) * a[:, j] + w * a[:, j + 1]), dtype=np.float64)
+        # (1 - w) a_j + w a_j+1, then exp, in place: two (n, len(t_min)) arrays instead of six
+        out = a[:, j]
+        out *= 1.0 - w
+        upper = a[:, j + 1]
+        upper *= w
+        out += upper
+        return np.exp(out, out=out)
