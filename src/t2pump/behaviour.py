@@ -744,8 +744,9 @@ def to_minute_grid(
         np.add.at(grid.reshape(-1), rows[keep] * width + cols[keep], values[keep])  # same-minute events add
         return grid
 
+    bolus_time = events.bolus_time_min
+
     def build(name: str) -> FloatArray:
-        bolus_time = events.bolus_time_min
         if name == "carbs_g_per_min":
             return place(events.meal_time_min, events.carbs_g, events.meal_eaten)
         if name == "bolus_carbs_g":

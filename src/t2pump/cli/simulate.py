@@ -73,7 +73,7 @@ def simulate_command(
     )
 
 
-def _with_hypoglycaemia(rows: list[dict[str, object]], trace: Trace) -> list[dict[str, object]]:
+def _with_consensus_ranges(rows: list[dict[str, object]], trace: Trace) -> list[dict[str, object]]:
     """The summary rows with the consensus ranges a clinician reads first beside TIR: time below
     70 and 54 mg/dL and above 250 mg/dL, of plasma glucose (:func:`t2pump.metrics.time_in_ranges`)."""
     ranges = time_in_ranges(trace.signals["bg_plasma"])
@@ -100,7 +100,7 @@ def _cohort_command(
         trace = run.run(progress=lambda minutes: bar.advance(task, minutes / 60))
     if out is not None:
         save_trace(trace, out)
-    summary = _with_hypoglycaemia(summarise(trace, days), trace)
+    summary = _with_consensus_ranges(summarise(trace, days), trace)
     if as_json:
         typer.echo(
             json.dumps(

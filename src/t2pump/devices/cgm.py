@@ -520,7 +520,7 @@ def _check_glucose(glucose_mgdl: ArrayLike, field: str) -> FloatArray:
 
 def _patient_rngs(
     seeds: ArrayLike | None, rngs: Sequence[np.random.Generator] | None
-) -> list[np.random.Generator] | list[int]:
+) -> list[np.random.Generator] | NDArray[np.uint64]:
     """The patients' generators, or their seeds (each stands for ``default_rng(seed)``)."""
     if (seeds is None) == (rngs is None):
         raise InputRangeError("seeds/rngs", "both" if seeds is not None else "neither", "exactly one of them")
@@ -536,7 +536,7 @@ def _patient_rngs(
     s = _check_nonnegative_ints(seeds, "seeds", max_value=_MAX_SEED)
     if s.ndim != 1 or s.size < 1:
         raise InputRangeError("seeds.shape", s.shape, "(n_patients,) with n_patients >= 1")
-    return [int(x) for x in s.tolist()]
+    return s
 
 
 def _check_age(sensor_age_min: ArrayLike | None, n_patients: int, session: int | None) -> NDArray[np.int64]:
@@ -598,7 +598,7 @@ class _ErrorReader:
 
     def __init__(
         self,
-        gens: list[np.random.Generator] | list[int],
+        gens: list[np.random.Generator] | NDArray[np.uint64],
         n_minutes: int,
         sensor: CgmSensor,
         age0: NDArray[np.int64],
@@ -791,13 +791,13 @@ class _ErrorReader:
         return mask
 
 
-def _children(gens: list[np.random.Generator] | list[int]) -> list[list[np.random.Generator]]:
-    """Each patient's three generators: ``gen.spawn(3)``, or for a seed those of
+def _children(gens: list[np.random.Generator] | NDArray[np.uint64]) -> list[list[np.random.Generator]]:
+    """Each patient's three generators: ``gen.spawn(3)``, or for seeds those of
     ``default_rng(seed).spawn(3)``, built for all seeds at once without the parents
     (:func:`~t2pump.randomness.spawned_generators`)."""
-    if gens and isinstance(gens[0], np.random.Generator):
-        return [g.spawn(3) for g in gens]
-    return spawned_generators(np.array(gens, dtype=np.uint64), 3)
+    if isinstance(gens, np.ndarray):
+        return spawned_generators(gens, 3)
+    return [g.spawn(3) for g in gens]
 
 
 def _interpolate(knots: FloatArray, step_min: int, sample_min: int, with_first: bool) -> FloatArray:
@@ -862,7 +862,7 @@ class SeededCgmErrors:
     def reader(self) -> _ErrorReader:
         """A fresh reader of the errors: ``reader().window(first, count)``, windows in order."""
         assert self.sensor_age_min is not None
-        return _ErrorReader(self.seeds.tolist(), int(self.n_minutes), self.sensor, self.sensor_age_min)
+        return _ErrorReader(self.seeds, int(self.n_minutes), self.sensor, self.sensor_age_min)
 
     def errors(self) -> CgmErrors:
         """The whole horizon at once (memory O(n_patients x n_samples))."""
